@@ -1,0 +1,539 @@
+import { createEmitter } from './emitter'
+import { resolveEnvironment, type Environment } from './environment'
+import { InvalidMessageError, InvalidOptionsError, lifelineError, MessageTooLargeError, type LifelineError } from './errors'
+import { createLogSink } from './logger'
+import { initialMachineState, timerFor, transition, type Effect, type MachineEvent, type MachineState } from './machine'
+import { resolveOptions, type LifelineOptions } from './options'
+import { createOutbox, type OutboxItem } from './outbox'
+import { rawProtocol, type ProtocolLink } from './protocol'
+import { createWebSocketTransport, type Transport } from './transport'
+import { sanitizeCloseReason } from './close-codes'
+import type { CloseInfo, ConnectionSnapshot, InboundData, InboundMessage, OutboundData } from './types'
+import { measureMessage, resolveUrl } from './validate'
+
+/** Events a client emits. Subscribe with `client.on(type, listener)`. */
+export interface ClientEvents {
+  /** Every application message, in order (pongs and protocol frames excluded). */
+  message: InboundMessage
+  /** The connection became usable. */
+  open: undefined
+  /** A transport closed (code, reason, meaning). */
+  close: CloseInfo
+  /** An error was recorded in `lastError`. */
+  error: LifelineError
+  /** An outbox item failed (too large, rejected, expired, or not confirmed after its attempts). */
+  messageFailed: { item: OutboxItem; error: LifelineError }
+  /** The server ended the session (close 4003). */
+  sessionExpired: undefined
+}
+
+/** Outbox actions, as the OfflineQueue component uses them. */
+export interface OutboxControls {
+  /** Every item held, oldest first. The same array until something changes. */
+  items(): readonly OutboxItem[]
+  /** Puts failed items (one, or all) back in the queue. */
+  retry(id?: string): void
+  /** Removes items (one, or all) without sending them. */
+  discard(id?: string): void
+}
+
+/** Live resources of a client, for leak checks. */
+export interface ClientResources {
+  timers: number
+  listeners: number
+  sockets: number
+}
+
+/** One self-healing connection. Created by {@link createLifeline}. */
+export interface LifelineClient {
+  /** The resolved URL. */
+  readonly url: string
+  /** The current snapshot (a new object on every change). */
+  getSnapshot(): ConnectionSnapshot
+  /** Calls `listener` after every snapshot change. Returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void
+  /** Listens to a client event. Returns the unsubscribe function. */
+  on<K extends keyof ClientEvents>(type: K, listener: (payload: ClientEvents[K]) => void): () => void
+  /** Starts connecting (no-op if already connecting or open). */
+  connect(): void
+  /** Closes for good (until `connect()`): no reconnect. Code 1000 or 3000–4999; reason ≤ 123 bytes. */
+  close(code?: number, reason?: string): void
+  /** Starts over now: attempt counter, backoff and token-refresh cap reset. Works from any state. */
+  retry(): void
+  /**
+   * Queues a message in the outbox and sends it when the connection is open. Returns its id.
+   * Throws `InvalidMessageError`, `MessageTooLargeError` or `QueueFullError`; nothing already queued is lost.
+   */
+  send(data: OutboundData): string
+  /** `send(JSON.stringify(value))`, throwing `InvalidMessageError` for values JSON cannot represent. */
+  sendJson(value: unknown): string
+  /** The outbox: items and actions. */
+  readonly outbox: OutboxControls
+  /** Closes, releases every timer, listener and socket. The client cannot be used again. */
+  dispose(): void
+  /** Live timers, listeners and sockets (all zero after `dispose()`). */
+  resources(): ClientResources
+}
+
+let clientCount = 0
+
+/** Creates a connection client. Throws `InvalidUrlError`, `InsecureTransportError` or `InvalidOptionsError`. */
+export function createLifeline(options: LifelineOptions): LifelineClient {
+  const resolved = resolveOptions(options)
+  const env: Environment = resolveEnvironment(options.environment)
+  const url = resolveUrl(options.url, env.location)
+  const config = resolved.machine
+  const heartbeatConfig = resolved.heartbeat
+  const protocol =
+    options.protocol ??
+    rawProtocol({
+      ...(typeof options.heartbeat === 'object' && options.heartbeat.message !== undefined && { ping: options.heartbeat.message }),
+      ...(typeof options.heartbeat === 'object' && options.heartbeat.isPong && { isPong: options.heartbeat.isPong }),
+      ...(options.authMessage && { authMessage: options.authMessage }),
+    })
+  const clientId = ++clientCount
+  let messageCount = 0
+  const outbox = createOutbox(resolved.outbox, () => `${clientId}-${++messageCount}`)
+  const emitter = createEmitter<ClientEvents>()
+  const listeners = new Set<() => void>()
+  const liveTimers = new Set<unknown>()
+
+  let token: string | null = null
+  let tokenRequest: Promise<string> | null = null
+  const log = createLogSink(options.logger, () => (token ? [token] : []))
+
+  let state: MachineState = initialMachineState(env.network.get())
+  let transport: Transport | null = null
+  let everOpened = false
+  let latencyMs: number | null = null
+  let session: ConnectionSnapshot['session'] = { id: null, resumed: null }
+  let learnedLimit = Infinity
+  let snapshot = buildSnapshot()
+  let disposed = false
+
+  let timerKey = ''
+  let cancelTimer: (() => void) | null = null
+  let heartbeat: Heartbeat | null = null
+  let unwatch: (() => void) | null = null
+  let cancelDrain: (() => void) | null = null
+
+  const queue: MachineEvent[] = []
+  let dispatching = false
+
+  /** Runs `callback` after `ms`; returns the cancel function. Every timer of the client goes through here. */
+  function later(callback: () => void, ms: number): () => void {
+    const handle = env.timers.setTimeout(() => {
+      liveTimers.delete(handle)
+      callback()
+    }, ms)
+    liveTimers.add(handle)
+    return () => {
+      if (liveTimers.delete(handle)) env.timers.clearTimeout(handle)
+    }
+  }
+
+  function dispatch(event: MachineEvent): void {
+    queue.push(event)
+    if (dispatching) return
+    dispatching = true
+    try {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const before = state
+        const step = transition(state, next, { now: env.clock.now(), random: env.random, config })
+        state = step.state
+        if (log && before.status !== state.status) log('debug', `${before.status} → ${state.status} on ${next.type}`)
+        for (const effect of step.effects) run(effect)
+        if (state.lastError && state.lastError !== before.lastError) emitter.emit('error', state.lastError)
+        syncActivities()
+      }
+    } finally {
+      dispatching = false
+    }
+    publish()
+  }
+
+  /** Arms the state's delayed event, runs the heartbeat while open, watches the platform while active. */
+  function syncActivities(): void {
+    const key = `${state.status}:${state.epoch}:${state.nextRetryAt}`
+    if (key !== timerKey) {
+      timerKey = key
+      cancelTimer?.()
+      cancelTimer = null
+      const spec = timerFor(state, { now: env.clock.now(), random: env.random, config })
+      if (spec) {
+        cancelTimer = later(() => {
+          cancelTimer = null
+          dispatch(
+            spec.event === 'CONNECT_TIMEOUT'
+              ? { type: 'CONNECT_TIMEOUT', waitingForToken: transport === null }
+              : { type: spec.event },
+          )
+        }, spec.delayMs)
+      }
+    }
+    const shouldBeat = state.status === 'open' && heartbeatConfig !== null
+    if (shouldBeat && !heartbeat) heartbeat = startHeartbeat()
+    if (!shouldBeat && heartbeat) {
+      heartbeat.stop()
+      heartbeat = null
+    }
+    const active = !disposed && state.status !== 'idle' && state.status !== 'closed' && state.status !== 'failed'
+    if (active && !unwatch) {
+      const stopNetwork = env.network.subscribe((online) => dispatch({ type: online ? 'ONLINE' : 'OFFLINE' }))
+      const stopVisibility = env.visibility.subscribe((visible) => dispatch({ type: visible ? 'VISIBLE' : 'HIDDEN' }))
+      unwatch = () => {
+        stopNetwork()
+        stopVisibility()
+      }
+    } else if (!active && unwatch) {
+      unwatch()
+      unwatch = null
+    }
+  }
+
+  function run(effect: Effect): void {
+    switch (effect.type) {
+      case 'openTransport':
+        openTransport(state.epoch)
+        return
+      case 'closeTransport':
+        cancelDrain?.()
+        transport?.close(effect.code, effect.reason)
+        return
+      case 'dropTransport':
+        dropTransport()
+        return
+      case 'refreshToken':
+        token = null
+        return
+      case 'flushOutbox':
+        flush()
+        return
+      case 'failOutbound': {
+        const item = outbox.failSuspect(effect.code)
+        if (!item?.error) return
+        if (effect.code === 1009) {
+          learnedLimit = Math.min(learnedLimit, item.bytes - 1)
+          for (const other of outbox.queued()) if (other.bytes > learnedLimit) failItem(other, item.error)
+        }
+        emitter.emit('messageFailed', { item, error: item.error })
+        return
+      }
+      case 'expireSession':
+        session = { id: null, resumed: null }
+        options.onSessionExpired?.()
+        emitter.emit('sessionExpired', undefined)
+        return
+      case 'probe':
+        heartbeat?.probe()
+        return
+      default:
+        effect satisfies never
+    }
+  }
+
+  function failItem(item: OutboxItem, error: LifelineError): void {
+    outbox.fail(item.id, error)
+    emitter.emit('messageFailed', { item: { ...item, state: 'failed', error }, error })
+  }
+
+  function openTransport(epoch: number): void {
+    dropTransport()
+    if (options.getToken && token === null) {
+      requestToken().then(
+        (value) => {
+          token = value
+          if (epoch === state.epoch && state.status === 'connecting') createTransport(epoch)
+        },
+        (error: unknown) => {
+          if (epoch !== state.epoch || state.status !== 'connecting') return
+          const typed = lifelineError('TOKEN_REFRESH_FAILED', 'getToken() failed', 'Check getToken().', error)
+          dispatch({ type: 'TOKEN_FAILED', error: typed })
+        },
+      )
+      return
+    }
+    createTransport(epoch)
+  }
+
+  /** Single-flight: concurrent callers share one `getToken()` call. */
+  function requestToken(): Promise<string> {
+    tokenRequest ??= Promise.resolve()
+      .then(() => options.getToken!())
+      .then((value) => {
+        if (typeof value !== 'string' || !value) throw new TypeError(`getToken() returned ${typeof value}`)
+        return value
+      })
+      .finally(() => {
+        tokenRequest = null
+      })
+    return tokenRequest
+  }
+
+  function createTransport(epoch: number): void {
+    const WebSocketClass = env.WebSocket
+    if (!WebSocketClass) {
+      const hint = "Pass environment: { WebSocket } (e.g. from the 'ws' package in Node)."
+      dispatch({ type: 'FAIL', error: lifelineError('TRANSPORT_ERROR', 'No WebSocket implementation', hint) })
+      return
+    }
+    const current = () => epoch === state.epoch && transport === created
+    let created: Transport | null = null
+    try {
+      created = createWebSocketTransport(
+        { url, protocols: options.protocols, WebSocket: WebSocketClass, binaryType: options.binaryType ?? 'arraybuffer' },
+        {
+          open: () => current() && protocol.opened(link),
+          message: (data) => {
+            if (!current()) return
+            heartbeat?.heard()
+            protocol.received(data, link)
+          },
+          error: (error) => current() && dispatch({ type: 'ERROR', error }),
+          close: (code, rawReason, wasClean) => {
+            if (!current()) return
+            transport = null
+            cancelDrain?.()
+            const reason = sanitizeCloseReason(rawReason)
+            log?.('debug', `closed ${code}`, { reason, wasClean })
+            dispatch({ type: 'CLOSED', code, reason, wasClean })
+            if (state.lastClose) emitter.emit('close', state.lastClose)
+            requeue()
+          },
+        },
+      )
+      transport = created
+      everOpened = true
+    } catch (error) {
+      dispatch({ type: 'FAIL', error: lifelineError('TRANSPORT_ERROR', 'WebSocket constructor threw', '', error) })
+    }
+  }
+
+  function dropTransport(): void {
+    cancelDrain?.()
+    if (!transport) return
+    transport.drop()
+    transport = null
+    requeue()
+  }
+
+  function requeue(): void {
+    for (const item of outbox.requeue()) emitter.emit('messageFailed', { item, error: item.error! })
+  }
+
+  const link: ProtocolLink = {
+    write: (data) => transport?.send(data),
+    ready(info) {
+      if (info && (info.id !== session.id || info.resumed !== session.resumed)) session = { ...info }
+      dispatch({ type: 'OPENED' })
+      emitter.emit('open', undefined)
+    },
+    deliver: (data: InboundData) => emitter.emit('message', { data, receivedAt: env.clock.now() }),
+    pong: () => heartbeat?.pong(),
+    confirm(id) {
+      outbox.confirm(id)
+      publish()
+    },
+    reject(id, error) {
+      const item = outbox.items().find((candidate) => candidate.id === id)
+      if (item) failItem(item, error)
+      publish()
+    },
+    fail: (error) => dispatch({ type: 'FAIL', error }),
+    get token() {
+      return token
+    },
+  }
+
+  function flush(): void {
+    for (const item of outbox.expire(env.clock.now())) {
+      emitter.emit('messageFailed', { item, error: lifelineError('MESSAGE_EXPIRED', 'Not sent within its TTL', '') })
+    }
+    if (state.status !== 'open' || !transport) return
+    const items = outbox.queued()
+    for (const item of items) {
+      transport.send(protocol.encode(item))
+      outbox.markSending(item.id)
+    }
+    if (items.length && protocol.confirmBy === 'drain' && !cancelDrain) waitForDrain(0)
+  }
+
+  /** Raw mode: a written item is confirmed once the socket has handed every byte to the network. */
+  function waitForDrain(ms: number): void {
+    cancelDrain = later(() => {
+      cancelDrain = null
+      if (!transport) return
+      if (transport.buffered() > 0) return waitForDrain(25)
+      outbox.confirm()
+      publish()
+    }, ms)
+  }
+
+  interface Heartbeat {
+    heard(): void
+    pong(): void
+    probe(): void
+    stop(): void
+  }
+
+  function startHeartbeat(): Heartbeat {
+    const { intervalMs, timeoutMs } = heartbeatConfig!
+    let cancelTimeout: (() => void) | null = null
+    let pingAt = 0
+    let lastTick = env.clock.monotonic()
+    let lastWall = env.clock.now()
+    const ping = () => {
+      pingAt = env.clock.monotonic()
+      transport?.send(protocol.ping())
+      cancelTimeout ??= later(() => {
+        cancelTimeout = null
+        dispatch({ type: 'HEARTBEAT_TIMEOUT' })
+      }, timeoutMs)
+    }
+    let cancelTick = (): void => undefined
+    const schedule = () => {
+      cancelTick = later(() => {
+        // A timer that fires far too late means the machine slept or the tab was frozen: the ping that follows is
+        // the check. Either clock may have jumped; neither alone can cause a timeout, only a missing answer can.
+        const monotonic = env.clock.monotonic()
+        const drift = Math.max(monotonic - lastTick, env.clock.now() - lastWall) - intervalMs
+        if (log && drift > timeoutMs) log('debug', `timer drift ${Math.round(drift)} ms; probing`)
+        lastTick = monotonic
+        lastWall = env.clock.now()
+        ping()
+        schedule()
+      }, intervalMs)
+    }
+    schedule()
+    return {
+      heard() {
+        cancelTimeout?.()
+        cancelTimeout = null
+      },
+      pong() {
+        if (!pingAt) return
+        latencyMs = Math.round(env.clock.monotonic() - pingAt)
+        pingAt = 0
+        publish()
+      },
+      probe: () => {
+        if (!cancelTimeout) ping()
+      },
+      stop() {
+        cancelTick()
+        cancelTimeout?.()
+      },
+    }
+  }
+
+  function buildSnapshot(): ConnectionSnapshot {
+    const current = state
+    return {
+      status: current.status,
+      transport: everOpened ? 'websocket' : null,
+      attempt: current.attempt,
+      nextRetryAt: current.nextRetryAt,
+      lastClose: current.lastClose,
+      lastError: current.lastError,
+      online: current.online || current.status === 'open',
+      latencyMs,
+      outbox: outbox.stats(),
+      session,
+    }
+  }
+
+  function publish(): void {
+    const next = buildSnapshot()
+    const changed = (Object.keys(next) as (keyof ConnectionSnapshot)[]).some((key) => next[key] !== snapshot[key])
+    if (!changed) return
+    snapshot = next
+    for (const listener of listeners) listener()
+  }
+
+  const client: LifelineClient = {
+    url,
+    getSnapshot: () => snapshot,
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => {
+        listeners.delete(listener)
+      }
+    },
+    on: (type, listener) => emitter.on(type, listener),
+    connect() {
+      if (!disposed) dispatch({ type: 'CONNECT' })
+    },
+    close(code = 1000, reason = '') {
+      if (code !== 1000 && (code < 3000 || code > 4999 || !Number.isInteger(code))) {
+        throw new InvalidOptionsError([{ field: 'code', problem: 'must be 1000 or 3000–4999' }])
+      }
+      if (sanitizeCloseReason(reason) !== reason) {
+        throw new InvalidOptionsError([{ field: 'reason', problem: 'must be ≤ 123 UTF-8 bytes without control characters' }])
+      }
+      dispatch({ type: 'CLOSE', code, reason })
+    },
+    retry() {
+      if (!disposed) dispatch({ type: 'RETRY' })
+    },
+    send(data) {
+      if (disposed) throw lifelineError('INVALID_MESSAGE', 'The client is disposed', 'Create a new client.')
+      const copy = data instanceof ArrayBuffer ? data.slice(0) : ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data
+      const bytes = measureMessage(copy as OutboundData)
+      const limit = Math.min(resolved.maxMessageBytes, learnedLimit)
+      if (bytes > limit) throw new MessageTooLargeError(bytes, limit)
+      const item = outbox.add(copy as OutboundData, bytes, env.clock.now())
+      flush()
+      publish()
+      return item.id
+    },
+    sendJson(value) {
+      let text: string | undefined
+      try {
+        text = JSON.stringify(value)
+      } catch (error) {
+        throw new InvalidMessageError('value is not JSON-serialisable', error)
+      }
+      if (text === undefined) throw new InvalidMessageError(`${typeof value} has no JSON form`)
+      return client.send(text)
+    },
+    outbox: {
+      items: () => outbox.items(),
+      retry(id) {
+        outbox.retry(id)
+        flush()
+        publish()
+      },
+      discard(id) {
+        for (const item of outbox.discard(id)) {
+          if (item.state !== 'failed') {
+            const error = lifelineError('MESSAGE_DISCARDED', 'Discarded before it was sent', '')
+            emitter.emit('messageFailed', { item, error })
+          }
+        }
+        publish()
+      },
+    },
+    dispose() {
+      if (disposed) return
+      if (state.status === 'open' || state.status === 'connecting') dispatch({ type: 'CLOSE', code: 1000, reason: '' })
+      disposed = true
+      dropTransport()
+      cancelTimer?.()
+      cancelTimer = null
+      heartbeat?.stop()
+      heartbeat = null
+      unwatch?.()
+      unwatch = null
+      for (const handle of liveTimers) env.timers.clearTimeout(handle)
+      liveTimers.clear()
+      state = { ...state, status: 'closed', nextRetryAt: null }
+      publish()
+      listeners.clear()
+      emitter.clear()
+    },
+    resources: () => ({ timers: liveTimers.size, listeners: listeners.size + emitter.size() + (unwatch ? 2 : 0), sockets: transport ? 1 : 0 }),
+  }
+
+  if (options.autoConnect !== false) client.connect()
+  return client
+}

@@ -1,0 +1,39 @@
+export { createLifeline } from './client'
+export type { ClientEvents, ClientResources, LifelineClient, OutboxControls } from './client'
+export type { HeartbeatOptions, LifelineOptions } from './options'
+export { computeBackoff, decorrelatedJitter, fullJitter, spreadDelay } from './backoff'
+export type { BackoffContext, BackoffFn, BackoffOption } from './backoff'
+export { defaultCloseCodes, parseRetryAfter, resolveCloseMeaning, sanitizeCloseReason } from './close-codes'
+export type { CloseCodeTable } from './close-codes'
+export {
+  InsecureTransportError,
+  InvalidMessageError,
+  InvalidOptionsError,
+  InvalidUrlError,
+  LifelineError,
+  MessageTooLargeError,
+  QueueFullError,
+} from './errors'
+export type { LifelineErrorCode, OptionIssue } from './errors'
+export { initialMachineState, machine, timerFor, transition } from './machine'
+export type { Effect, MachineConfig, MachineEnv, MachineEvent, MachineEventType, MachineState, Step, TimerSpec } from './machine'
+export { rawProtocol } from './protocol'
+export type { Protocol, ProtocolLink, RawProtocolOptions } from './protocol'
+export type { OutboxItem, OutboxItemState, OutboxOptions } from './outbox'
+export type { Clock, Environment, PageLocation, SignalSource, Timers, WebSocketConstructor, WebSocketLike } from './environment'
+export type { Logger } from './logger'
+export { redact } from './logger'
+export { safeJsonParse } from './json'
+export type {
+  CloseAction,
+  CloseInfo,
+  CloseMeaning,
+  CloseRule,
+  ConnectionSnapshot,
+  ConnectionStatus,
+  InboundData,
+  InboundMessage,
+  OutboundData,
+  OutboxStats,
+  TransportKind,
+} from './types'

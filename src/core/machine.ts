@@ -1,0 +1,344 @@
+import { computeBackoff, spreadDelay, type BackoffOption } from './backoff'
+import { parseRetryAfter, resolveCloseMeaning, type CloseCodeTable } from './close-codes'
+import { lifelineError, type LifelineError } from './errors'
+import type { CloseInfo, ConnectionStatus } from './types'
+
+/** The machine's own state: the decision-relevant part of the snapshot. */
+export interface MachineState {
+  status: ConnectionStatus
+  /** Consecutive failed attempts since the last stable open. */
+  attempt: number
+  /** Epoch ms of the next attempt while `reconnecting`. */
+  nextRetryAt: number | null
+  /** Epoch ms before which no attempt may be made (a server-imposed wait: 4002, 1013); 0 when none. */
+  holdUntil: number
+  /** The last backoff delay (for decorrelated jitter). */
+  lastDelayMs: number
+  lastClose: CloseInfo | null
+  lastError: LifelineError | null
+  /** What the network source says. */
+  online: boolean
+  /** Epoch ms of token refreshes inside the current window. */
+  tokenRefreshes: readonly number[]
+  /** Increments every time a transport is opened; timers and transports are keyed by it. */
+  epoch: number
+}
+
+/** Everything that can happen to a connection. */
+export type MachineEvent =
+  | { type: 'CONNECT' }
+  | { type: 'RETRY' }
+  | { type: 'CLOSE'; code: number; reason: string }
+  | { type: 'OPENED' }
+  | { type: 'CLOSED'; code: number; reason: string; wasClean: boolean }
+  | { type: 'ERROR'; error: LifelineError }
+  | { type: 'FAIL'; error: LifelineError }
+  | { type: 'CONNECT_TIMEOUT'; waitingForToken: boolean }
+  | { type: 'HEARTBEAT_TIMEOUT' }
+  | { type: 'RETRY_DUE' }
+  | { type: 'STABLE' }
+  | { type: 'CLOSE_TIMEOUT' }
+  | { type: 'TOKEN_FAILED'; error: LifelineError }
+  | { type: 'ONLINE' }
+  | { type: 'OFFLINE' }
+  | { type: 'VISIBLE' }
+  | { type: 'HIDDEN' }
+
+/** Event names. */
+export type MachineEventType = MachineEvent['type']
+
+/** Side effects the runtime performs after a transition. */
+export type Effect =
+  | { type: 'openTransport' }
+  | { type: 'closeTransport'; code: number; reason: string }
+  | { type: 'dropTransport' }
+  | { type: 'refreshToken' }
+  | { type: 'flushOutbox' }
+  | { type: 'failOutbound'; code: number }
+  | { type: 'expireSession' }
+  | { type: 'probe' }
+
+/** Policies the machine needs, resolved from the options. */
+export interface MachineConfig {
+  minDelayMs: number
+  maxDelayMs: number
+  maxAttempts: number
+  backoff: BackoffOption
+  closeCodes: CloseCodeTable
+  /** Whether a `getToken` was given. */
+  canRefreshToken: boolean
+  maxTokenRefreshes: number
+  tokenRefreshWindowMs: number
+  connectTimeoutMs: number
+  closeTimeoutMs: number
+  stableAfterMs: number
+}
+
+/** The machine's inputs besides state and event: time, randomness and policy. Passing them in keeps it pure. */
+export interface MachineEnv {
+  /** Epoch ms. */
+  now: number
+  random: () => number
+  config: MachineConfig
+}
+
+/** The result of a transition. */
+export interface Step {
+  state: MachineState
+  effects: readonly Effect[]
+}
+
+/** A delayed event the runtime arms on entering a state and disarms on leaving it. */
+export interface TimerSpec {
+  event: 'CONNECT_TIMEOUT' | 'RETRY_DUE' | 'STABLE' | 'CLOSE_TIMEOUT'
+  delayMs: number
+}
+
+type Handler<E extends MachineEventType> = (
+  state: MachineState,
+  event: Extract<MachineEvent, { type: E }>,
+  env: MachineEnv,
+) => Step
+
+type StateNode = {
+  /** The delayed event of this state, if any. */
+  after?: (state: MachineState, env: MachineEnv) => TimerSpec | null
+  on: { [E in MachineEventType]?: Handler<E> }
+}
+
+/** The state before the first `connect()`. */
+export function initialMachineState(online: boolean): MachineState {
+  return {
+    status: 'idle',
+    attempt: 0,
+    nextRetryAt: null,
+    holdUntil: 0,
+    lastDelayMs: 0,
+    lastClose: null,
+    lastError: null,
+    online,
+    tokenRefreshes: [],
+    epoch: 0,
+  }
+}
+
+const stay = (state: MachineState, ...effects: Effect[]): Step => ({ state, effects })
+
+/** Opens a transport now, unless the network is down (then waits in `offline`) and `force` is off. */
+function open(state: MachineState, force = false): Step {
+  if (!state.online && !force) return stay({ ...state, status: 'offline', nextRetryAt: null })
+  return stay(
+    { ...state, status: 'connecting', nextRetryAt: null, holdUntil: 0, epoch: state.epoch + 1 },
+    { type: 'openTransport' },
+  )
+}
+
+/** Opens now if no server-imposed wait is pending, else waits for it. */
+function openWhenAllowed(state: MachineState, env: MachineEnv): Step {
+  return env.now >= state.holdUntil
+    ? open(state)
+    : stay({ ...state, status: state.online ? 'reconnecting' : 'offline', nextRetryAt: state.holdUntil })
+}
+
+function fail(state: MachineState, error: LifelineError, ...effects: Effect[]): Step {
+  return stay({ ...state, status: 'failed', nextRetryAt: null, holdUntil: 0, lastError: error }, ...effects)
+}
+
+interface RetryOptions {
+  /** Minimum wait; a server-imposed wait when > 0. */
+  floorMs?: number
+  /** A wait that replaces the computed backoff (server's `retryAfterMs`). */
+  exactMs?: number | null
+  /** Start over from attempt 1 with a wide jitter (announced restarts). */
+  spread?: boolean
+}
+
+/** Schedules the next attempt by the backoff policy, or fails when `maxAttempts` is spent. */
+function retry(state: MachineState, env: MachineEnv, options: RetryOptions, ...effects: Effect[]): Step {
+  const { config } = env
+  const attempt = options.spread ? 1 : state.attempt + 1
+  if (attempt > config.maxAttempts) {
+    const error = lifelineError(
+      'MAX_ATTEMPTS',
+      `Gave up after ${config.maxAttempts} attempts`,
+      'Call retry() to start over.',
+      state.lastError ?? undefined,
+    )
+    return fail({ ...state, attempt: attempt - 1 }, error, ...effects)
+  }
+  const context = {
+    attempt,
+    minDelayMs: config.minDelayMs,
+    maxDelayMs: config.maxDelayMs,
+    previousDelayMs: state.lastDelayMs || config.minDelayMs,
+    random: env.random,
+  }
+  const computed = options.spread ? spreadDelay(context) : computeBackoff(config.backoff, context)
+  const floor = options.floorMs ?? 0
+  const delay = options.exactMs ?? Math.max(computed, floor)
+  const next: MachineState = {
+    ...state,
+    attempt,
+    lastDelayMs: delay,
+    holdUntil: floor > 0 ? env.now + delay : 0,
+    nextRetryAt: env.now + delay,
+    status: 'reconnecting',
+  }
+  // Offline: no attempt is made; the `online` event resumes (still honouring a server-imposed wait).
+  return stay(state.online ? next : { ...next, status: 'offline', nextRetryAt: null }, ...effects)
+}
+
+/** The close-code table applied: DESIGN §4. */
+const closed: Handler<'CLOSED'> = (state, event, env) => {
+  const { config, now } = env
+  const meaning = resolveCloseMeaning(event.code, config.closeCodes)
+  const lastClose: CloseInfo = { code: event.code, reason: event.reason, wasClean: event.wasClean, at: now, meaning }
+  const error = lifelineError('CONNECTION_CLOSED', `${meaning.description} (${event.code})`, '')
+  const base: MachineState = { ...state, lastClose, lastError: state.lastError ?? error }
+  const floorMs = meaning.floorMs ?? 0
+  switch (meaning.action) {
+    case 'stop':
+      return fail(base, error)
+    case 'refresh-token':
+    case 'session-expired': {
+      const effects: Effect[] = meaning.action === 'session-expired' ? [{ type: 'expireSession' }] : []
+      if (!config.canRefreshToken) {
+        if (meaning.action === 'session-expired') return retry(base, env, { floorMs }, ...effects)
+        return fail(base, lifelineError('TOKEN_REFRESH_FAILED', 'The server refused the token', 'Pass getToken().'))
+      }
+      const recent = state.tokenRefreshes.filter((at) => now - at < config.tokenRefreshWindowMs)
+      if (recent.length >= config.maxTokenRefreshes) {
+        const hint = 'getToken() keeps returning tokens the server refuses.'
+        const message = `Token refused ${recent.length + 1} times in ${config.tokenRefreshWindowMs} ms`
+        return fail(base, lifelineError('TOKEN_REFRESH_FAILED', message, hint), ...effects)
+      }
+      const refreshed = { ...base, tokenRefreshes: [...recent, now] }
+      const step = open(refreshed)
+      return stay(step.state, ...effects, { type: 'refreshToken' }, ...step.effects)
+    }
+    case 'rate-limit': {
+      const wait = parseRetryAfter(event.reason)
+      const exactMs = wait === null ? null : Math.min(Math.max(wait, config.minDelayMs), 300_000)
+      return retry(base, env, { floorMs: exactMs ?? floorMs, exactMs })
+    }
+    case 'fail-outbound':
+      return retry(base, env, { floorMs }, { type: 'failOutbound', code: event.code })
+    case 'reconnect-spread':
+      return retry(base, env, { spread: true, floorMs })
+    case 'reconnect':
+      return retry(base, env, { floorMs })
+    default:
+      return meaning.action satisfies never
+  }
+}
+
+const connectNow: Handler<'CONNECT'> = (state) => open(state)
+const retryNow: Handler<'RETRY'> = (state) =>
+  open({ ...state, attempt: 0, lastDelayMs: 0, holdUntil: 0, tokenRefreshes: [], lastError: null }, true)
+const toClosed: Handler<'CLOSE'> = (state) => stay({ ...state, status: 'closed', nextRetryAt: null, holdUntil: 0 })
+const setOnline = (online: boolean) => (state: MachineState) => stay({ ...state, online })
+const recordError: Handler<'ERROR'> = (state, event) => stay({ ...state, lastError: event.error })
+const failHard: Handler<'FAIL'> = (state, event) => fail(state, event.error, { type: 'dropTransport' })
+
+/**
+ * The connection machine as data: for each status, the delayed event it arms and the events it handles. An event a
+ * status does not list is ignored (state unchanged, no effects).
+ */
+export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
+  idle: {
+    on: { CONNECT: connectNow, RETRY: retryNow, CLOSE: toClosed, ONLINE: setOnline(true), OFFLINE: setOnline(false) },
+  },
+  connecting: {
+    after: (_, env) => ({ event: 'CONNECT_TIMEOUT', delayMs: env.config.connectTimeoutMs }),
+    on: {
+      OPENED: (state) =>
+        stay({ ...state, status: 'open', lastError: null, holdUntil: 0 }, { type: 'flushOutbox' }),
+      CLOSED: closed,
+      ERROR: recordError,
+      FAIL: failHard,
+      CONNECT_TIMEOUT: (state, event, env) => {
+        const error = event.waitingForToken
+          ? lifelineError('TOKEN_REFRESH_FAILED', 'getToken() did not settle in time', 'Make getToken() resolve.')
+          : lifelineError('CONNECT_TIMEOUT', 'The connection did not open in time', 'Check the URL and server.')
+        return retry({ ...state, lastError: error }, env, {}, { type: 'dropTransport' })
+      },
+      TOKEN_FAILED: (state, event, env) =>
+        retry({ ...state, lastError: event.error }, env, {}, { type: 'dropTransport' }),
+      CLOSE: (state) => stay({ ...state, status: 'closed' }, { type: 'dropTransport' }),
+      OFFLINE: (state) => stay({ ...state, online: false, status: 'offline' }, { type: 'dropTransport' }),
+      ONLINE: setOnline(true),
+    },
+  },
+  open: {
+    after: (_, env) => ({ event: 'STABLE', delayMs: env.config.stableAfterMs }),
+    on: {
+      CLOSED: closed,
+      ERROR: recordError,
+      FAIL: failHard,
+      STABLE: (state) => stay({ ...state, attempt: 0, lastDelayMs: 0 }),
+      HEARTBEAT_TIMEOUT: (state, _, env) => {
+        const error = lifelineError('HEARTBEAT_TIMEOUT', 'No answer to the heartbeat', 'The link is half-open.')
+        return retry({ ...state, lastError: error }, env, {}, { type: 'dropTransport' })
+      },
+      CLOSE: (state, event) =>
+        stay({ ...state, status: 'closing' }, { type: 'closeTransport', code: event.code, reason: event.reason }),
+      // The browser says the network went away: a live socket may still work, so prove it rather than drop it.
+      OFFLINE: (state) => stay({ ...state, online: false }, { type: 'probe' }),
+      ONLINE: setOnline(true),
+      VISIBLE: (state) => stay(state, { type: 'probe' }),
+    },
+  },
+  reconnecting: {
+    after: (state, env) =>
+      state.nextRetryAt === null ? null : { event: 'RETRY_DUE', delayMs: Math.max(0, state.nextRetryAt - env.now) },
+    on: {
+      RETRY_DUE: (state) => open(state),
+      RETRY: retryNow,
+      CONNECT: (state, _, env) => openWhenAllowed(state, env),
+      CLOSE: toClosed,
+      ONLINE: (state, _, env) => openWhenAllowed({ ...state, online: true }, env),
+      OFFLINE: (state) => stay({ ...state, online: false, status: 'offline', nextRetryAt: null }),
+      VISIBLE: (state, _, env) => openWhenAllowed(state, env),
+    },
+  },
+  offline: {
+    on: {
+      ONLINE: (state, _, env) => openWhenAllowed({ ...state, online: true }, env),
+      OFFLINE: setOnline(false),
+      RETRY: retryNow,
+      CLOSE: toClosed,
+    },
+  },
+  closing: {
+    after: (_, env) => ({ event: 'CLOSE_TIMEOUT', delayMs: env.config.closeTimeoutMs }),
+    on: {
+      CLOSED: (state, event, env) => {
+        const meaning = resolveCloseMeaning(event.code, env.config.closeCodes)
+        const lastClose = { code: event.code, reason: event.reason, wasClean: event.wasClean, at: env.now, meaning }
+        return stay({ ...state, status: 'closed', lastClose })
+      },
+      CLOSE_TIMEOUT: (state) => stay({ ...state, status: 'closed' }, { type: 'dropTransport' }),
+      CONNECT: (state) => open(state),
+      RETRY: retryNow,
+      ONLINE: setOnline(true),
+      OFFLINE: setOnline(false),
+    },
+  },
+  closed: {
+    on: { CONNECT: connectNow, RETRY: retryNow, ONLINE: setOnline(true), OFFLINE: setOnline(false) },
+  },
+  failed: {
+    on: { RETRY: retryNow, ONLINE: setOnline(true), OFFLINE: setOnline(false) },
+  },
+}
+
+/** The pure transition function: `(state, event) → { state, effects }`. */
+export function transition(state: MachineState, event: MachineEvent, env: MachineEnv): Step {
+  const handler = machine[state.status].on[event.type] as Handler<MachineEventType> | undefined
+  return handler ? handler(state, event, env) : stay(state)
+}
+
+/** The delayed event armed while in `state`, if any. */
+export function timerFor(state: MachineState, env: MachineEnv): TimerSpec | null {
+  return machine[state.status].after?.(state, env) ?? null
+}

@@ -1,0 +1,170 @@
+import { lifelineError, MessageTooLargeError, QueueFullError, type LifelineError } from './errors'
+import type { OutboundData, OutboxStats } from './types'
+
+/** Where an outbox item is. */
+export type OutboxItemState = 'queued' | 'sending' | 'failed'
+
+/** One message waiting in (or failed out of) the outbox. Immutable; replaced on every change. */
+export interface OutboxItem {
+  /** Client message id. */
+  readonly id: string
+  readonly data: OutboundData
+  /** Size on the wire in bytes. */
+  readonly bytes: number
+  readonly state: OutboxItemState
+  /** How many times it was written to a transport. */
+  readonly attempts: number
+  /** Epoch ms. */
+  readonly createdAt: number
+  /** Epoch ms after which it is dropped with `MESSAGE_EXPIRED`, or `null`. */
+  readonly expiresAt: number | null
+  /** Why it failed, when `state` is `failed`. */
+  readonly error: LifelineError | null
+}
+
+/** Outbox limits and policies. */
+export interface OutboxOptions {
+  /** Most messages held (queued, sending and failed). @default 1000 */
+  maxMessages?: number
+  /** Most bytes held. @default 1048576 (1 MiB) */
+  maxBytes?: number
+  /** What a full outbox does with a new message: throw `QueueFullError`, or drop the oldest. @default 'reject' */
+  overflow?: 'reject' | 'drop-oldest'
+  /** Drop a message not sent within this many ms (`null`: never). @default null */
+  ttlMs?: number | null
+  /** Fail a message written this many times without being confirmed, so one message cannot loop forever. @default 5 */
+  maxSendAttempts?: number
+}
+
+/** The outbox as the client uses it. Items leave it only when confirmed, discarded or expired. */
+export interface Outbox {
+  add(data: OutboundData, bytes: number, now: number): OutboxItem
+  /** Items to write now, in order. */
+  queued(): OutboxItem[]
+  markSending(id: string): void
+  /** Removes a confirmed item (or every `sending` item when no id is given). */
+  confirm(id?: string): void
+  /** After a transport is lost: `sending` items go back to `queued` (at-least-once), or fail past their attempts. */
+  requeue(): OutboxItem[]
+  /** Fails the item the server most likely closed for (1009: the largest in flight; else the oldest in flight). */
+  failSuspect(code: number): OutboxItem | null
+  fail(id: string, error: LifelineError): void
+  /** Failed items back to `queued` (one, or all). */
+  retry(id?: string): void
+  /** Removes items (one, or all). */
+  discard(id?: string): OutboxItem[]
+  /** Removes and returns expired items. */
+  expire(now: number): OutboxItem[]
+  items(): readonly OutboxItem[]
+  stats(): OutboxStats
+}
+
+/** The resolved limits. */
+export type ResolvedOutboxOptions = Required<OutboxOptions>
+
+/** Creates the in-memory outbox. */
+export function createOutbox(options: ResolvedOutboxOptions, newId: () => string): Outbox {
+  let list: OutboxItem[] = []
+  let bytes = 0
+  let view: readonly OutboxItem[] | null = null
+  let stats: OutboxStats | null = null
+
+  const changed = () => {
+    view = null
+    stats = null
+  }
+  const update = (id: string | undefined, change: (item: OutboxItem) => OutboxItem | null) => {
+    list = list.flatMap((item) => {
+      if (id !== undefined && item.id !== id) return [item]
+      const next = change(item)
+      return next ? [next] : []
+    })
+    bytes = list.reduce((sum, item) => sum + item.bytes, 0)
+    changed()
+  }
+  const failWith = (item: OutboxItem, error: LifelineError): OutboxItem => ({ ...item, state: 'failed', error })
+
+  const outbox: Outbox = {
+    add(data, size, now) {
+      const dropped: OutboxItem[] = []
+      while (list.length + 1 > options.maxMessages || bytes + size > options.maxBytes) {
+        const oldest = options.overflow === 'drop-oldest' ? list.find((item) => item.state !== 'sending') : undefined
+        if (!oldest) {
+          list.push(...dropped)
+          bytes += dropped.reduce((sum, item) => sum + item.bytes, 0)
+          throw new QueueFullError(`${options.maxMessages} messages / ${options.maxBytes} bytes`)
+        }
+        list = list.filter((item) => item !== oldest)
+        bytes -= oldest.bytes
+        dropped.push(oldest)
+      }
+      const item: OutboxItem = {
+        id: newId(),
+        data,
+        bytes: size,
+        state: 'queued',
+        attempts: 0,
+        createdAt: now,
+        expiresAt: options.ttlMs === null ? null : now + options.ttlMs,
+        error: null,
+      }
+      list.push(item)
+      bytes += size
+      changed()
+      return item
+    },
+    queued: () => list.filter((item) => item.state === 'queued'),
+    markSending: (id) => update(id, (item) => ({ ...item, state: 'sending', attempts: item.attempts + 1 })),
+    confirm: (id) => update(id, (item) => (item.state === 'sending' ? null : item)),
+    requeue() {
+      const failed: OutboxItem[] = []
+      update(undefined, (item) => {
+        if (item.state !== 'sending') return item
+        if (item.attempts < options.maxSendAttempts) return { ...item, state: 'queued' }
+        const error = lifelineError('MESSAGE_DISCARDED', `Not confirmed after ${item.attempts} sends`, '')
+        const next = failWith(item, error)
+        failed.push(next)
+        return next
+      })
+      return failed
+    },
+    failSuspect(code) {
+      const inFlight = list.filter((item) => item.state === 'sending')
+      const suspect =
+        code === 1009 ? inFlight.reduce<OutboxItem | undefined>((a, b) => (a && a.bytes >= b.bytes ? a : b), undefined) : inFlight[0]
+      if (!suspect) return null
+      const error =
+        code === 1009
+          ? new MessageTooLargeError(suspect.bytes, suspect.bytes - 1)
+          : lifelineError('INVALID_MESSAGE', `The server rejected this message (${code})`, '')
+      outbox.fail(suspect.id, error)
+      return list.find((item) => item.id === suspect.id) ?? null
+    },
+    fail: (id, error) => update(id, (item) => failWith(item, error)),
+    retry: (id) => update(id, (item) => (item.state === 'failed' ? { ...item, state: 'queued', attempts: 0, error: null } : item)),
+    discard(id) {
+      const removed = list.filter((item) => id === undefined || item.id === id)
+      update(id, () => null)
+      return removed
+    },
+    expire(now) {
+      const expired = list.filter((item) => item.expiresAt !== null && item.expiresAt <= now && item.state !== 'sending')
+      if (expired.length) update(undefined, (item) => (expired.includes(item) ? null : item))
+      return expired
+    },
+    items: () => (view ??= Object.freeze(list.slice())),
+    stats() {
+      if (stats) return stats
+      let queued = 0
+      let inFlight = 0
+      let failed = 0
+      for (const item of list) {
+        if (item.state === 'queued') queued++
+        else if (item.state === 'sending') inFlight++
+        else failed++
+      }
+      return (stats = { queued, inFlight, failed, bytes })
+    },
+  }
+  return outbox
+}

@@ -1,0 +1,71 @@
+import { InsecureTransportError, InvalidMessageError, InvalidOptionsError, InvalidUrlError, type OptionIssue } from './errors'
+import type { PageLocation } from './environment'
+import type { OutboundData } from './types'
+
+/**
+ * Resolves a WebSocket URL: absolute `ws:`/`wss:` (or `http:`/`https:`, mapped to them), or a path resolved against
+ * the page. Throws `InvalidUrlError` for anything else (including credentials or a fragment in the URL) and
+ * `InsecureTransportError` for `ws:` from an `https:` page, which the browser would block as mixed content.
+ */
+export function resolveUrl(input: unknown, page: PageLocation | undefined): string {
+  const text = typeof input === 'string' ? input.trim() : ''
+  let url: URL
+  try {
+    url = new URL(text, page?.href)
+  } catch {
+    throw new InvalidUrlError(String(input))
+  }
+  url.protocol = url.protocol.replace(/^http/, 'ws')
+  if (!text || !/^wss?:$/.test(url.protocol) || url.username || url.password || url.hash) {
+    throw new InvalidUrlError(String(input))
+  }
+  if (page?.protocol === 'https:' && url.protocol === 'ws:') throw new InsecureTransportError()
+  return url.href
+}
+
+/**
+ * Measures a message in bytes as it will go on the wire (UTF-8 for strings), and rejects what cannot be sent:
+ * strings with a lone UTF-16 surrogate (they would become U+FFFD or close the socket with 1007) and unsupported types.
+ */
+export function measureMessage(data: OutboundData): number {
+  if (typeof data === 'string') {
+    let bytes = 0
+    for (let index = 0; index < data.length; index++) {
+      const unit = data.charCodeAt(index)
+      if (unit < 0x80) bytes += 1
+      else if (unit < 0x800) bytes += 2
+      else if (unit >= 0xd800 && unit <= 0xdbff) {
+        const next = data.charCodeAt(index + 1)
+        if (!(next >= 0xdc00 && next <= 0xdfff)) throw new InvalidMessageError(`lone surrogate at index ${index}`)
+        bytes += 4
+        index++
+      } else if (unit >= 0xdc00 && unit <= 0xdfff) throw new InvalidMessageError(`lone surrogate at index ${index}`)
+      else bytes += 3
+    }
+    return bytes
+  }
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength
+  if (typeof Blob !== 'undefined' && data instanceof Blob) return data.size
+  throw new InvalidMessageError(`unsupported type ${data === null ? 'null' : typeof data}`)
+}
+
+/** Collects option problems so that one error lists every bad field. */
+export class IssueList {
+  readonly issues: OptionIssue[] = []
+  add(field: string, problem: string): void {
+    this.issues.push({ field, problem })
+  }
+  /** Checks `value` is a number in [min, max] (`Infinity` allowed only if `max` is). Returns whether it is. */
+  number(field: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): value is number {
+    const ok = typeof value === 'number' && value >= min && value <= max && (Number.isFinite(value) || value === max)
+    if (!ok) this.add(field, `must be a number from ${min} to ${max}, got ${describe(value)}`)
+    return ok
+  }
+  throwIfAny(): void {
+    if (this.issues.length) throw new InvalidOptionsError(this.issues)
+  }
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : typeof value
+}

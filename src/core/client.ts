@@ -69,6 +69,12 @@ export interface LifelineClient {
   sendJson(value: unknown): string
   /** The outbox: items and actions. */
   readonly outbox: OutboxControls
+  /**
+   * Keeps the client connected while held: the first holder connects; after the last release the client closes once
+   * `lingerMs` has passed without a new holder (so StrictMode's mount–unmount–mount opens one socket, not two).
+   * Returns the release function (idempotent).
+   */
+  retain(lingerMs?: number): () => void
   /** Closes, releases every timer, listener and socket. The client cannot be used again. */
   dispose(): void
   /** Live timers, listeners and sockets (all zero after `dispose()`). */
@@ -116,6 +122,9 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   let heartbeat: Heartbeat | null = null
   let unwatch: (() => void) | null = null
   let cancelDrain: (() => void) | null = null
+
+  let holders = 0
+  let cancelLinger: (() => void) | null = null
 
   const queue: MachineEvent[] = []
   let dispatching = false
@@ -247,7 +256,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
         },
         (error: unknown) => {
           if (epoch !== state.epoch || state.status !== 'connecting') return
-          const typed = lifelineError('TOKEN_REFRESH_FAILED', 'getToken() failed', 'Check getToken().', error)
+          const typed = lifelineError('TOKEN_REFRESH_FAILED', 'getToken() failed', error)
           dispatch({ type: 'TOKEN_FAILED', error: typed })
         },
       )
@@ -273,8 +282,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   function createTransport(epoch: number): void {
     const WebSocketClass = env.WebSocket
     if (!WebSocketClass) {
-      const hint = "Pass environment: { WebSocket } (e.g. from the 'ws' package in Node)."
-      dispatch({ type: 'FAIL', error: lifelineError('TRANSPORT_ERROR', 'No WebSocket implementation', hint) })
+      dispatch({ type: 'FAIL', error: lifelineError('TRANSPORT_ERROR', 'No WebSocket implementation') })
       return
     }
     const current = () => epoch === state.epoch && transport === created
@@ -305,7 +313,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       transport = created
       everOpened = true
     } catch (error) {
-      dispatch({ type: 'FAIL', error: lifelineError('TRANSPORT_ERROR', 'WebSocket constructor threw', '', error) })
+      dispatch({ type: 'FAIL', error: lifelineError('TRANSPORT_ERROR', 'WebSocket constructor threw', error) })
     }
   }
 
@@ -347,7 +355,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
 
   function flush(): void {
     for (const item of outbox.expire(env.clock.now())) {
-      emitter.emit('messageFailed', { item, error: lifelineError('MESSAGE_EXPIRED', 'Not sent within its TTL', '') })
+      emitter.emit('messageFailed', { item, error: lifelineError('MESSAGE_EXPIRED', 'TTL passed') })
     }
     if (state.status !== 'open' || !transport) return
     const items = outbox.queued()
@@ -476,7 +484,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       if (!disposed) dispatch({ type: 'RETRY' })
     },
     send(data) {
-      if (disposed) throw lifelineError('INVALID_MESSAGE', 'The client is disposed', 'Create a new client.')
+      if (disposed) throw lifelineError('INVALID_MESSAGE', 'Client disposed')
       const copy = data instanceof ArrayBuffer ? data.slice(0) : ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data
       const bytes = measureMessage(copy as OutboundData)
       const limit = Math.min(resolved.maxMessageBytes, learnedLimit)
@@ -506,12 +514,28 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       discard(id) {
         for (const item of outbox.discard(id)) {
           if (item.state !== 'failed') {
-            const error = lifelineError('MESSAGE_DISCARDED', 'Discarded before it was sent', '')
+            const error = lifelineError('MESSAGE_DISCARDED', 'Discarded')
             emitter.emit('messageFailed', { item, error })
           }
         }
         publish()
       },
+    },
+    retain(lingerMs = 0) {
+      holders++
+      cancelLinger?.()
+      cancelLinger = null
+      client.connect()
+      let held = true
+      return () => {
+        if (!held) return
+        held = false
+        if (--holders > 0 || disposed) return
+        cancelLinger = later(() => {
+          cancelLinger = null
+          if (state.status !== 'closed' && state.status !== 'closing') client.close()
+        }, lingerMs)
+      }
     },
     dispose() {
       if (disposed) return

@@ -3,34 +3,36 @@ import type { CloseAction, CloseMeaning, CloseRule } from './types'
 /** A close-code table: code → rule. Pass a partial one as `closeCodes` to extend or override the defaults. */
 export type CloseCodeTable = Readonly<Record<number, CloseRule>>
 
-const rule = (name: string, description: string, action: CloseAction, floorMs?: number): CloseRule =>
-  floorMs === undefined ? { name, description, action } : { name, description, action, floorMs }
+const actionByLetter: Record<string, CloseAction> = {
+  r: 'reconnect',
+  s: 'reconnect-spread',
+  x: 'stop',
+  t: 'refresh-token',
+  l: 'rate-limit',
+  e: 'session-expired',
+  f: 'fail-outbound',
+}
 
 /**
- * The default table (DESIGN §4): every standard code 1000–1015 and the application codes 4001–4003.
- * Codes not listed resolve through {@link resolveCloseMeaning}.
+ * The default table (DESIGN §4): every standard code 1000–1015 and the application codes 4001–4003, as
+ * `code name action-letter [floorMs]` rows (compact on the wire). Plain-words text for users lives in the components'
+ * `labels`, keyed by `name`, so it can be translated.
  */
-export const defaultCloseCodes: CloseCodeTable = {
-  1000: rule('normal', 'The server closed the connection.', 'reconnect'),
-  1001: rule('going-away', 'The server is going away.', 'reconnect-spread'),
-  1002: rule('protocol-error', 'The server saw a protocol error.', 'reconnect'),
-  1003: rule('unsupported-data', 'The server cannot accept this kind of data.', 'fail-outbound'),
-  1004: rule('reserved', 'Reserved close code.', 'reconnect'),
-  1005: rule('no-status', 'Closed without a status code.', 'reconnect'),
-  1006: rule('abnormal', 'The connection dropped without a close frame.', 'reconnect'),
-  1007: rule('invalid-payload', 'The server rejected a message as invalid.', 'fail-outbound'),
-  1008: rule('policy-violation', 'The server refused the connection by policy.', 'stop'),
-  1009: rule('message-too-big', 'A message was too big for the server.', 'fail-outbound'),
-  1010: rule('missing-extension', 'The server lacks a required extension.', 'stop'),
-  1011: rule('server-error', 'The server hit an internal error.', 'reconnect'),
-  1012: rule('service-restart', 'The server is restarting.', 'reconnect-spread'),
-  1013: rule('try-again-later', 'The server is overloaded; try again later.', 'reconnect', 5000),
-  1014: rule('bad-gateway', 'A gateway got a bad answer from upstream.', 'reconnect'),
-  1015: rule('tls-failure', 'The TLS handshake failed.', 'stop'),
-  4001: rule('token-invalid', 'The sign-in token was refused.', 'refresh-token'),
-  4002: rule('rate-limited', 'Too many requests; waiting before retrying.', 'rate-limit', 5000),
-  4003: rule('session-expired', 'The session expired.', 'session-expired'),
-}
+export const defaultCloseCodes: CloseCodeTable = Object.fromEntries(
+  (
+    '1000 normal r,1001 going-away s,1002 protocol-error r,1003 unsupported-data f,1004 reserved r,1005 no-status r,' +
+    '1006 abnormal r,1007 invalid-payload f,1008 policy-violation x,1009 message-too-big f,1010 missing-extension x,' +
+    '1011 server-error r,1012 service-restart s,1013 try-again-later r 5000,1014 bad-gateway r,1015 tls-failure x,' +
+    '4001 token-invalid t,4002 rate-limited l 5000,4003 session-expired e'
+  )
+    .split(',')
+    .map((row) => {
+      const [code, name, letter, floor] = row.split(' ') as [string, string, string, string?]
+      const rule: CloseRule = { name, action: actionByLetter[letter]! }
+      if (floor) rule.floorMs = Number(floor)
+      return [code, rule]
+    }),
+)
 
 /**
  * Resolves the meaning of a close code: the user's table first, then the defaults, then a fallback by range
@@ -40,7 +42,7 @@ export function resolveCloseMeaning(code: number, table: CloseCodeTable = defaul
   const found = table[code] ?? defaultCloseCodes[code]
   if (found) return { ...found, code }
   const name = code >= 4000 && code <= 4999 ? 'application' : code >= 3000 && code <= 3999 ? 'registered' : 'unknown'
-  return { code, name, description: `Closed with code ${code}.`, action: 'reconnect' }
+  return { code, name, action: 'reconnect' }
 }
 
 /** Strips control characters and truncates to 123 UTF-8 bytes, the most a close frame may carry (RFC 6455 §5.5). */

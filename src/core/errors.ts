@@ -1,3 +1,5 @@
+import { DEV } from './dev'
+
 /** Stable codes carried by every error the library raises or reports. Match on `error.code`, not on messages. */
 export type LifelineErrorCode =
   | 'INVALID_URL'
@@ -16,32 +18,51 @@ export type LifelineErrorCode =
   | 'TRANSPORT_ERROR'
   | 'MISSING_PROVIDER'
 
-/** Base class of every library error: a stable `code` and a `hint` a developer can act on. */
+const hints: Partial<Record<LifelineErrorCode, string>> = DEV
+  ? {
+      INVALID_URL: 'Use an absolute ws:// or wss:// URL, or a path on this page; no credentials or #fragment.',
+      INSECURE_TRANSPORT: 'The page is https: serve the socket over wss:// (browsers block ws:// as mixed content).',
+      INVALID_OPTIONS: 'See `issues` for every bad field.',
+      INVALID_MESSAGE: 'Send a string (valid UTF-16), binary data, or a JSON-serialisable value.',
+      MESSAGE_TOO_LARGE: 'Split the message, or raise maxMessageBytes (and the server limit).',
+      QUEUE_FULL: 'Wait for the connection to drain the outbox, raise outbox limits, or use overflow: "drop-oldest".',
+      CONNECT_TIMEOUT: 'Check the URL, that the server is up, and that no proxy holds the upgrade.',
+      HEARTBEAT_TIMEOUT: 'The link went silent (half-open); the client replaced it.',
+      TOKEN_REFRESH_FAILED: 'getToken() threw, hung, returned a non-string, or its tokens keep being refused.',
+      MAX_ATTEMPTS: 'Call retry() to start over, or raise maxAttempts.',
+      TRANSPORT_ERROR: "In Node pass environment: { WebSocket } from the 'ws' package.",
+      MISSING_PROVIDER: 'Wrap the tree in <LifelineProvider> or pass a client.',
+    }
+  : {}
+
+/** Base class of every library error: a stable `code` to match on, and a developer `hint` (development builds). */
 export class LifelineError extends Error {
   /** Stable machine-readable code. */
   readonly code: LifelineErrorCode
-  /** What to do about it, in one sentence. */
-  readonly hint: string
 
-  constructor(code: LifelineErrorCode, message: string, hint = '', cause?: unknown) {
+  constructor(code: LifelineErrorCode, message: string, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause })
     this.name = new.target.name
     this.code = code
-    this.hint = hint
+  }
+
+  /** What to do about it, in one sentence (empty in production builds). */
+  get hint(): string {
+    return hints[this.code] ?? ''
   }
 }
 
 /** The URL cannot be parsed or is not a `ws:`/`wss:` (or page-relative) URL. */
 export class InvalidUrlError extends LifelineError {
   constructor(url: string) {
-    super('INVALID_URL', `Invalid WebSocket URL: ${url}`, 'Use an absolute ws:// or wss:// URL, or a path on this page.')
+    super('INVALID_URL', 'Invalid WebSocket URL: ' + url)
   }
 }
 
 /** A `ws://` URL was given on an `https:` page, which browsers block as mixed content. */
 export class InsecureTransportError extends LifelineError {
   constructor() {
-    super('INSECURE_TRANSPORT', 'Refusing ws:// from an https: page', 'Serve the socket over wss://.')
+    super('INSECURE_TRANSPORT', 'ws:// from an https: page')
   }
 }
 
@@ -49,7 +70,7 @@ export class InsecureTransportError extends LifelineError {
 export interface OptionIssue {
   /** Dotted path of the bad field, e.g. `outbox.maxMessages`. */
   field: string
-  /** What is wrong with it. */
+  /** What is wrong with it (detailed in development builds). */
   problem: string
 }
 
@@ -58,7 +79,7 @@ export class InvalidOptionsError extends LifelineError {
   /** Every bad field. */
   readonly issues: readonly OptionIssue[]
   constructor(issues: readonly OptionIssue[]) {
-    super('INVALID_OPTIONS', 'Invalid options: ' + issues.map((i) => `${i.field} ${i.problem}`).join('; '))
+    super('INVALID_OPTIONS', 'Invalid options: ' + issues.map((issue) => issue.field + ' ' + issue.problem).join('; '))
     this.issues = issues
   }
 }
@@ -66,31 +87,30 @@ export class InvalidOptionsError extends LifelineError {
 /** A message that cannot be sent as given: not serialisable, a lone UTF-16 surrogate, or an unsupported type. */
 export class InvalidMessageError extends LifelineError {
   constructor(problem: string, cause?: unknown) {
-    super('INVALID_MESSAGE', `Cannot send message: ${problem}`, 'Send a string, binary data, or a JSON-serialisable value.', cause)
+    super('INVALID_MESSAGE', 'Cannot send: ' + problem, cause)
   }
 }
 
 /** A message larger than the limit (ours, or the server's, learnt from a 1009 close). */
 export class MessageTooLargeError extends LifelineError {
-  /** Size of the message in bytes. */
-  readonly bytes: number
-  /** The limit in bytes. */
-  readonly limit: number
-  constructor(bytes: number, limit: number) {
-    super('MESSAGE_TOO_LARGE', `Message of ${bytes} bytes exceeds ${limit}`, 'Split the message or raise the limit.')
-    this.bytes = bytes
-    this.limit = limit
+  constructor(
+    /** Size of the message in bytes. */
+    readonly bytes: number,
+    /** The limit in bytes. */
+    readonly limit: number,
+  ) {
+    super('MESSAGE_TOO_LARGE', `Message of ${bytes} bytes > ${limit}`)
   }
 }
 
 /** The outbox is full and its overflow policy is `reject`. Nothing already queued was dropped. */
 export class QueueFullError extends LifelineError {
-  constructor(limit: string) {
-    super('QUEUE_FULL', `Outbox full (${limit})`, 'Wait for the connection, or use overflow: "drop-oldest".')
+  constructor() {
+    super('QUEUE_FULL', 'Outbox full')
   }
 }
 
 /** Any other library error, identified by its `code`. */
-export function lifelineError(code: LifelineErrorCode, message: string, hint = '', cause?: unknown): LifelineError {
-  return new LifelineError(code, message, hint, cause)
+export function lifelineError(code: LifelineErrorCode, message: string, cause?: unknown): LifelineError {
+  return new LifelineError(code, message, cause)
 }

@@ -11,6 +11,7 @@ export {
   InvalidOptionsError,
   InvalidUrlError,
   LifelineError,
+  lifelineError,
   MessageTooLargeError,
   QueueFullError,
 } from './errors'

@@ -158,12 +158,7 @@ function retry(state: MachineState, env: MachineEnv, options: RetryOptions, ...e
   const { config } = env
   const attempt = options.spread ? 1 : state.attempt + 1
   if (attempt > config.maxAttempts) {
-    const error = lifelineError(
-      'MAX_ATTEMPTS',
-      `Gave up after ${config.maxAttempts} attempts`,
-      'Call retry() to start over.',
-      state.lastError ?? undefined,
-    )
+    const error = lifelineError('MAX_ATTEMPTS', `Gave up after ${config.maxAttempts} attempts`, state.lastError ?? undefined)
     return fail({ ...state, attempt: attempt - 1 }, error, ...effects)
   }
   const context = {
@@ -193,7 +188,7 @@ const closed: Handler<'CLOSED'> = (state, event, env) => {
   const { config, now } = env
   const meaning = resolveCloseMeaning(event.code, config.closeCodes)
   const lastClose: CloseInfo = { code: event.code, reason: event.reason, wasClean: event.wasClean, at: now, meaning }
-  const error = lifelineError('CONNECTION_CLOSED', `${meaning.description} (${event.code})`, '')
+  const error = lifelineError('CONNECTION_CLOSED', `Closed ${event.code} ${meaning.name}`)
   const base: MachineState = { ...state, lastClose, lastError: state.lastError ?? error }
   const floorMs = meaning.floorMs ?? 0
   switch (meaning.action) {
@@ -204,13 +199,12 @@ const closed: Handler<'CLOSED'> = (state, event, env) => {
       const effects: Effect[] = meaning.action === 'session-expired' ? [{ type: 'expireSession' }] : []
       if (!config.canRefreshToken) {
         if (meaning.action === 'session-expired') return retry(base, env, { floorMs }, ...effects)
-        return fail(base, lifelineError('TOKEN_REFRESH_FAILED', 'The server refused the token', 'Pass getToken().'))
+        return fail(base, lifelineError('TOKEN_REFRESH_FAILED', 'Token refused; no getToken'))
       }
       const recent = state.tokenRefreshes.filter((at) => now - at < config.tokenRefreshWindowMs)
       if (recent.length >= config.maxTokenRefreshes) {
-        const hint = 'getToken() keeps returning tokens the server refuses.'
         const message = `Token refused ${recent.length + 1} times in ${config.tokenRefreshWindowMs} ms`
-        return fail(base, lifelineError('TOKEN_REFRESH_FAILED', message, hint), ...effects)
+        return fail(base, lifelineError('TOKEN_REFRESH_FAILED', message), ...effects)
       }
       const refreshed = { ...base, tokenRefreshes: [...recent, now] }
       const step = open(refreshed)
@@ -258,8 +252,8 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
       FAIL: failHard,
       CONNECT_TIMEOUT: (state, event, env) => {
         const error = event.waitingForToken
-          ? lifelineError('TOKEN_REFRESH_FAILED', 'getToken() did not settle in time', 'Make getToken() resolve.')
-          : lifelineError('CONNECT_TIMEOUT', 'The connection did not open in time', 'Check the URL and server.')
+          ? lifelineError('TOKEN_REFRESH_FAILED', 'getToken() timed out')
+          : lifelineError('CONNECT_TIMEOUT', 'Connect timed out')
         return retry({ ...state, lastError: error }, env, {}, { type: 'dropTransport' })
       },
       TOKEN_FAILED: (state, event, env) =>
@@ -277,7 +271,7 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
       FAIL: failHard,
       STABLE: (state) => stay({ ...state, attempt: 0, lastDelayMs: 0 }),
       HEARTBEAT_TIMEOUT: (state, _, env) => {
-        const error = lifelineError('HEARTBEAT_TIMEOUT', 'No answer to the heartbeat', 'The link is half-open.')
+        const error = lifelineError('HEARTBEAT_TIMEOUT', 'Heartbeat timed out')
         return retry({ ...state, lastError: error }, env, {}, { type: 'dropTransport' })
       },
       CLOSE: (state, event) =>

@@ -92,7 +92,7 @@ export function createOutbox(options: ResolvedOutboxOptions, newId: () => string
         if (!oldest) {
           list.push(...dropped)
           bytes += dropped.reduce((sum, item) => sum + item.bytes, 0)
-          throw new QueueFullError(`${options.maxMessages} messages / ${options.maxBytes} bytes`)
+          throw new QueueFullError()
         }
         list = list.filter((item) => item !== oldest)
         bytes -= oldest.bytes
@@ -121,7 +121,7 @@ export function createOutbox(options: ResolvedOutboxOptions, newId: () => string
       update(undefined, (item) => {
         if (item.state !== 'sending') return item
         if (item.attempts < options.maxSendAttempts) return { ...item, state: 'queued' }
-        const error = lifelineError('MESSAGE_DISCARDED', `Not confirmed after ${item.attempts} sends`, '')
+        const error = lifelineError('MESSAGE_DISCARDED', 'Unconfirmed after retries')
         const next = failWith(item, error)
         failed.push(next)
         return next
@@ -136,7 +136,7 @@ export function createOutbox(options: ResolvedOutboxOptions, newId: () => string
       const error =
         code === 1009
           ? new MessageTooLargeError(suspect.bytes, suspect.bytes - 1)
-          : lifelineError('INVALID_MESSAGE', `The server rejected this message (${code})`, '')
+          : lifelineError('INVALID_MESSAGE', 'Rejected by the server: ' + code)
       outbox.fail(suspect.id, error)
       return list.find((item) => item.id === suspect.id) ?? null
     },

@@ -35,10 +35,8 @@ export type CloseAction =
 
 /** One row of the close-code table. */
 export interface CloseRule {
-  /** Short name, e.g. `going-away`. */
+  /** Short stable name, e.g. `going-away`; components map it to words through their `labels`. */
   name: string
-  /** A plain-words sentence a developer (or a banner) can show. */
-  description: string
   /** What the client does next. */
   action: CloseAction
   /** Minimum wait before the next attempt, in ms. @default 0 */

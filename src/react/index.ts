@@ -1,0 +1,8 @@
+export { LifelineContext, useLifelineClient } from './context'
+export { LifelineProvider } from './lifeline-provider'
+export type { LifelineProviderProps } from './lifeline-provider'
+export { useConnection } from './use-connection'
+export { useManagedClient } from './use-managed-client'
+export type { ManagedClientOptions } from './use-managed-client'
+export { useWebSocket } from './use-websocket'
+export type { UseWebSocketOptions, UseWebSocketResult } from './use-websocket'

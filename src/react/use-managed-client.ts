@@ -1,0 +1,48 @@
+'use client'
+import { useEffect, useMemo, useRef } from 'react'
+import { createLifeline, type LifelineClient, type LifelineOptions } from '../core'
+
+/** Options a hook or provider turns into a client of its own (all of {@link LifelineOptions} but `url`). */
+export type ManagedClientOptions = Omit<LifelineOptions, 'url' | 'autoConnect'>
+
+type Callbacks = Pick<LifelineOptions, 'getToken' | 'authMessage' | 'onSessionExpired'>
+const callbackNames = ['getToken', 'authMessage', 'onSessionExpired'] as const
+
+/** Deep equality where any two functions are equal: callbacks are read through a ref, so they never reconnect. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b || (typeof a === 'function' && typeof b === 'function')) return true
+  if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b)) return false
+  const keysA = Object.keys(a)
+  return (
+    keysA.length === Object.keys(b).length &&
+    keysA.every((key) => sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]))
+  )
+}
+
+/**
+ * A client owned by the calling component: created once per URL + options *value* (a new options object with the
+ * same contents reuses it), connected while mounted, closed after the last unmount. Not created during server
+ * rendering. Callbacks in the options are always the latest ones.
+ */
+export function useManagedClient(url: string | null, options: ManagedClientOptions = {}): LifelineClient | null {
+  const latest = useRef(options)
+  latest.current = options
+  const identity = useRef<{ url: string | null; options: ManagedClientOptions; version: number }>(null)
+  if (!identity.current || identity.current.url !== url || !sameValue(identity.current.options, options)) {
+    identity.current = { url, options, version: (identity.current?.version ?? 0) + 1 }
+  }
+  const version = identity.current.version
+
+  const client = useMemo(() => {
+    if (url === null || typeof window === 'undefined') return null
+    const fresh: Callbacks = {}
+    for (const name of callbackNames) {
+      if (options[name]) (fresh as Record<string, unknown>)[name] = (...args: never[]) => (latest.current[name] as (...a: never[]) => unknown)(...args)
+    }
+    return createLifeline({ ...options, ...fresh, url, autoConnect: false })
+    // The version stands for url + options compared by value.
+  }, [version])
+
+  useEffect(() => client?.retain(), [client])
+  return client
+}

@@ -1,0 +1,4 @@
+export { getConnectionStore, idleSnapshot } from './connection-store'
+export { createMessageStore } from './message-store'
+export type { MessageStore } from './message-store'
+export { createFrameScheduler } from './frame-batcher'

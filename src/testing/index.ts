@@ -1,0 +1,18 @@
+export { createFaultProxy, FaultProxyError } from './fault-proxy';
+export type {
+  FaultProxy,
+  FaultProxyErrorCode,
+  FaultProxyFaults,
+  FaultProxyOptions,
+  FaultProxyStats,
+  FaultProxyTargetAddress,
+} from './fault-proxy';
+export { createEchoServer, EchoServerError } from './echo-server';
+export type {
+  EchoServer,
+  EchoServerConnection,
+  EchoServerErrorCode,
+  EchoServerMessage,
+  EchoServerOptions,
+  EchoServerPong,
+} from './echo-server';

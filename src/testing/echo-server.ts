@@ -219,7 +219,7 @@ export async function createEchoServer(options: EchoServerOptions = {}): Promise
       const data = isBinary ? bytes : bytes.toString('utf8');
       received.push({ data, isBinary, connectionId: id });
       if (received.length > receivedLimit) received.splice(0, received.length - receivedLimit);
-      if (pong !== false && data === 'never') socket.send(pong.pong);
+      if (pong !== false && data === pong.ping) socket.send(pong.pong);
       else if (echo) socket.send(bytes, { binary: isBinary });
     });
     for (const listener of [...listeners]) listener({ id, socket, request });

@@ -1,0 +1,196 @@
+// @vitest-environment jsdom
+import { StrictMode, useState, type ReactNode } from 'react'
+import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { WebSocket as NodeWebSocket } from 'ws'
+import { createEchoServer, type EchoServer } from '../../src/testing'
+import { createLifeline, type LifelineClient, type WebSocketConstructor } from '../../src/core'
+import { LifelineProvider, useConnection, useWebSocket, type UseWebSocketOptions } from '../../src/react'
+
+let constructed = 0
+/** `ws`'s client, counting every socket the library constructs. */
+class CountingWebSocket extends NodeWebSocket {
+  constructor(...args: ConstructorParameters<typeof NodeWebSocket>) {
+    super(...args)
+    constructed++
+  }
+}
+const WebSocket = CountingWebSocket as unknown as WebSocketConstructor
+let server: EchoServer
+const errors: unknown[] = []
+
+beforeEach(async () => {
+  server = await createEchoServer()
+  constructed = 0
+  errors.length = 0
+  vi.spyOn(console, 'error').mockImplementation((...args) => errors.push(args))
+})
+afterEach(async () => {
+  cleanup()
+  await server.close()
+  vi.restoreAllMocks()
+  expect(errors).toEqual([])
+})
+
+function Status(props: { url: string | null; options?: UseWebSocketOptions }): ReactNode {
+  const socket = useWebSocket(props.url, { environment: { WebSocket }, ...props.options })
+  return (
+    <div>
+      <span data-testid="status">{socket.status}</span>
+      <span data-testid="last">{typeof socket.lastMessage?.data === 'string' ? socket.lastMessage.data : ''}</span>
+      <span data-testid="json">{JSON.stringify(socket.lastJsonMessage)}</span>
+      <button onClick={() => socket.send('hello')}>send</button>
+      <button onClick={() => socket.sendJson({ n: 1 })}>json</button>
+    </div>
+  )
+}
+
+const status = () => screen.getByTestId('status').textContent
+
+describe('useWebSocket', () => {
+  it('opens exactly one server connection inside StrictMode and none after unmount', async () => {
+    const view = render(
+      <StrictMode>
+        <Status url={server.url} />
+      </StrictMode>,
+    )
+    await waitFor(() => expect(status()).toBe('open'))
+    expect(server.totalConnections).toBe(1)
+    expect(constructed).toBe(1)
+    view.unmount()
+    await waitFor(() => expect(server.connections).toBe(0))
+    expect(server.totalConnections).toBe(1)
+  })
+
+  it('does not reconnect when re-rendered with an equal options object, and does when a value changes', async () => {
+    const view = render(<Status url={server.url} options={{ minDelayMs: 100 }} />)
+    await waitFor(() => expect(status()).toBe('open'))
+    view.rerender(<Status url={server.url} options={{ minDelayMs: 100 }} />)
+    view.rerender(<Status url={server.url} options={{ minDelayMs: 100 }} />)
+    expect(server.totalConnections).toBe(1)
+    view.rerender(<Status url={server.url} options={{ minDelayMs: 200 }} />)
+    await waitFor(() => expect(server.totalConnections).toBe(2))
+    await waitFor(() => expect(server.connections).toBe(1))
+  })
+
+  it('calls the latest onMessage for every message without reconnecting', async () => {
+    const first = vi.fn()
+    const second = vi.fn()
+    const view = render(<Status url={server.url} options={{ onMessage: first }} />)
+    await waitFor(() => expect(status()).toBe('open'))
+    view.rerender(<Status url={server.url} options={{ onMessage: second }} />)
+    act(() => screen.getByText('send').click())
+    act(() => screen.getByText('send').click())
+    await waitFor(() => expect(second).toHaveBeenCalledTimes(2))
+    expect(first).not.toHaveBeenCalled()
+    expect(second.mock.calls[0]?.[0].data).toBe('hello')
+    expect(server.totalConnections).toBe(1)
+  })
+
+  it('queues a send made while connecting and exposes the echo as lastMessage and lastJsonMessage', async () => {
+    render(<Status url={server.url} />)
+    act(() => screen.getByText('json').click())
+    await waitFor(() => expect(screen.getByTestId('json').textContent).toBe('{"n":1}'))
+    act(() => screen.getByText('send').click())
+    await waitFor(() => expect(screen.getByTestId('last').textContent).toBe('hello'))
+    expect(screen.getByTestId('json').textContent).toBe('null')
+  })
+
+  it('reconnects after the server restarts', async () => {
+    render(<Status url={server.url} options={{ minDelayMs: 50, maxDelayMs: 100 }} />)
+    await waitFor(() => expect(status()).toBe('open'))
+    await act(() => server.kill())
+    await waitFor(() => expect(status()).toMatch(/reconnecting|connecting/))
+    await act(() => server.restart())
+    await waitFor(() => expect(status()).toBe('open'), { timeout: 5000 })
+    expect(server.connections).toBe(1)
+  })
+
+  it('stays idle with no connection when the url is null', async () => {
+    render(<Status url={null} />)
+    expect(status()).toBe('idle')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(server.totalConnections).toBe(0)
+  })
+
+  it('throws MISSING_PROVIDER when used without url or provider', () => {
+    function Orphan(): ReactNode {
+      useWebSocket()
+      return null
+    }
+    vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    expect(() => render(<Orphan />)).toThrow(expect.objectContaining({ code: 'MISSING_PROVIDER' }))
+  })
+})
+
+describe('LifelineProvider', () => {
+  it('shares one connection between every hook below it', async () => {
+    function Child(props: { id: string }): ReactNode {
+      const { status } = useWebSocket()
+      return <span data-testid={props.id}>{status}</span>
+    }
+    render(
+      <StrictMode>
+        <LifelineProvider url={server.url} options={{ environment: { WebSocket } }}>
+          <Child id="a" />
+          <Child id="b" />
+          <Child id="c" />
+        </LifelineProvider>
+      </StrictMode>,
+    )
+    await waitFor(() => expect(screen.getByTestId('c').textContent).toBe('open'))
+    expect(screen.getByTestId('a').textContent).toBe('open')
+    expect(server.totalConnections).toBe(1)
+    expect(constructed).toBe(1)
+  })
+
+  it('never closes a client it was given', async () => {
+    const client: LifelineClient = createLifeline({ url: server.url, environment: { WebSocket } })
+    const view = render(
+      <LifelineProvider client={client}>
+        <span />
+      </LifelineProvider>,
+    )
+    await waitFor(() => expect(client.getSnapshot().status).toBe('open'))
+    view.unmount()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(client.getSnapshot().status).toBe('open')
+    client.dispose()
+    expect(client.resources()).toEqual({ timers: 0, listeners: 0, sockets: 0 })
+  })
+})
+
+describe('useConnection', () => {
+  it('re-renders only when the selected slice changes', async () => {
+    const client = createLifeline({ url: server.url, environment: { WebSocket }, autoConnect: false })
+    let renders = 0
+    function Online(): ReactNode {
+      renders++
+      const online = useConnection((snapshot) => snapshot.online, client)
+      return <span>{String(online)}</span>
+    }
+    function Counter(): ReactNode {
+      const [count, setCount] = useState(0)
+      const queued = useConnection((snapshot) => snapshot.outbox.queued, client)
+      return (
+        <button data-testid="q" onClick={() => setCount(count + 1)}>
+          {queued}
+        </button>
+      )
+    }
+    render(
+      <>
+        <Online />
+        <Counter />
+      </>,
+    )
+    const before = renders
+    act(() => {
+      client.send('a')
+      client.send('b')
+    })
+    expect(screen.getByTestId('q').textContent).toBe('2')
+    expect(renders).toBe(before)
+    client.dispose()
+  })
+})

@@ -1,0 +1,39 @@
+/** One measured import and its budget. */
+export interface SizeEntry {
+  /** Row label in the table and test title. */
+  name: string
+  /** Named exports imported together, as an app would write `import { ... } from 'react-lifeline'`. */
+  exports: readonly string[]
+  /** Source module, relative to the repository root. */
+  from: string
+  /** Gzip (level 9) size limit in bytes; 1 kB = 1000 bytes. */
+  budget: number
+}
+
+/** Sizes of one bundled entry, in bytes. */
+export interface SizeResult {
+  /** The entry's name. */
+  name: string
+  /** Minified ESM size. */
+  minified: number
+  /** Gzip level 9 size of the minified output. */
+  gzip: number
+  /** The entry's gzip budget. */
+  budget: number
+}
+
+/** Raised when an entry cannot be bundled, e.g. an export is missing. */
+export declare class SizeMeasurementError extends Error {
+  readonly code: 'SIZE_MEASUREMENT_FAILED'
+}
+
+/** The measured entries. */
+export declare const sizeEntries: readonly SizeEntry[]
+
+/** Bundles one entry with esbuild (zustand included, react external) and measures it. */
+export declare function measureEntry(entry: SizeEntry): Promise<SizeResult>
+
+/** Renders results as a plain-text table. */
+export declare function formatTable(
+  rows: ReadonlyArray<SizeResult | { name: string; budget: number; error: Error }>,
+): string

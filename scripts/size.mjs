@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// Bundle-size budgets: what an app pays, minified and gzipped, for one import from react-lifeline.
+// zustand is bundled in (an app pays for it through us); react and react-dom are the app's own.
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import { build } from 'esbuild'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+/**
+ * The measured entries. `budget` is the gzip size limit in bytes (1 kB = 1000 bytes).
+ * @type {ReadonlyArray<import('./size.d.mts').SizeEntry>}
+ */
+export const sizeEntries = [{ name: 'useWebSocket', exports: ['useWebSocket'], from: 'src/index.ts', budget: 4500 }]
+
+/** Raised when an entry cannot be measured; `code` is stable. */
+export class SizeMeasurementError extends Error {
+  code = 'SIZE_MEASUREMENT_FAILED'
+  constructor(message, options) {
+    super(message, options)
+    this.name = 'SizeMeasurementError'
+  }
+}
+
+const NO_MATCHING_EXPORT = /No matching export in "[^"]*" for import "([^"]+)"/
+
+/**
+ * Bundles one entry the way an app bundler would and returns its sizes.
+ * @param {import('./size.d.mts').SizeEntry} entry
+ * @returns {Promise<import('./size.d.mts').SizeResult>}
+ */
+export async function measureEntry(entry) {
+  let result
+  try {
+    result = await build({
+      stdin: {
+        contents: `export { ${entry.exports.join(', ')} } from ${JSON.stringify(`./${entry.from}`)}\n`,
+        resolveDir: root,
+        sourcefile: `size-entry-${entry.name}.js`,
+        loader: 'js',
+      },
+      bundle: true,
+      write: false,
+      format: 'esm',
+      minify: true,
+      treeShaking: true,
+      platform: 'browser',
+      target: 'es2020',
+      external: ['react', 'react-dom', 'react/jsx-runtime'],
+      define: { 'process.env.NODE_ENV': '"production"' },
+      logLevel: 'silent',
+      legalComments: 'none',
+    })
+  } catch (error) {
+    const messages = Array.isArray(error?.errors) ? error.errors.map((message) => message.text) : []
+    const missing = messages.map((text) => NO_MATCHING_EXPORT.exec(text)?.[1]).filter(Boolean)
+    if (missing.length > 0) {
+      throw new SizeMeasurementError(`${missing.join(', ')} is not exported from ${entry.from}`, { cause: error })
+    }
+    throw new SizeMeasurementError(
+      `could not bundle "${entry.name}": ${messages.join('; ') || String(error?.message ?? error)}`,
+      { cause: error },
+    )
+  }
+  const output = result.outputFiles[0]
+  if (!output) throw new SizeMeasurementError(`esbuild produced no output for "${entry.name}"`)
+  return {
+    name: entry.name,
+    minified: output.contents.byteLength,
+    gzip: gzipSync(output.contents, { level: 9 }).byteLength,
+    budget: entry.budget,
+  }
+}
+
+/**
+ * Renders results (or per-entry errors) as a plain-text table.
+ * @param {ReadonlyArray<import('./size.d.mts').SizeResult | { name: string, budget: number, error: Error }>} rows
+ */
+export function formatTable(rows) {
+  const header = ['entry', 'minified (B)', 'gzip (B)', 'budget gzip (B)', 'status']
+  const body = rows.map((row) =>
+    'error' in row
+      ? [row.name, '-', '-', String(row.budget), `ERROR: ${row.error.message}`]
+      : [
+          row.name,
+          String(row.minified),
+          String(row.gzip),
+          String(row.budget),
+          row.gzip <= row.budget ? 'ok' : `OVER by ${row.gzip - row.budget}`,
+        ],
+  )
+  const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column].length)))
+  const line = (cells) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd()
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...body.map(line)].join('\n')
+}
+
+async function main() {
+  const rows = []
+  for (const entry of sizeEntries) {
+    try {
+      rows.push(await measureEntry(entry))
+    } catch (error) {
+      if (!(error instanceof SizeMeasurementError)) throw error
+      rows.push({ name: entry.name, budget: entry.budget, error })
+    }
+  }
+  process.stdout.write(`${formatTable(rows)}\n`)
+  const failed = rows.some((row) => 'error' in row || row.gzip > row.budget)
+  process.exitCode = failed ? 1 : 0
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await main()
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+// `npm test`: the unit project (Node + jsdom, including the size budgets and layer rules), then the browser project
+// in real Chromium. Ends with one plain line, `N passed, N failed` (`, N skipped` when there are any), counted from
+// vitest's JSON reports; exits non-zero when anything failed, crashed or found no tests.
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ChromiumNotFoundError, findChromium } from './find-chromium.mjs'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const tmp = join(root, '.tmp')
+const reportsDir = join(tmp, 'reports')
+
+// Chromium and anything else that writes scratch or config files keeps them inside the project.
+const env = {
+  ...process.env,
+  TMPDIR: join(tmp, 'tmp'),
+  XDG_CONFIG_HOME: join(tmp, 'config'),
+  XDG_CACHE_HOME: join(tmp, 'cache'),
+}
+for (const dir of [reportsDir, env.TMPDIR, env.XDG_CONFIG_HOME, env.XDG_CACHE_HOME]) mkdirSync(dir, { recursive: true })
+
+// Resolve the browser once here so the choice is logged once; vitest's config reads it back from CHROMIUM_PATH.
+try {
+  env.CHROMIUM_PATH = findChromium()
+  env.LIFELINE_CHROMIUM_REPORTED = env.CHROMIUM_PATH
+} catch (error) {
+  if (!(error instanceof ChromiumNotFoundError)) throw error
+  process.stderr.write(`[test] ${error.message}\n[test] the browser project will fail.\n`)
+}
+
+const projects = ['unit', 'browser']
+
+function vitestBin() {
+  const require = createRequire(import.meta.url)
+  const packageJsonPath = require.resolve('vitest/package.json')
+  const { bin } = JSON.parse(readFileSync(packageJsonPath, 'utf8'))
+  return join(dirname(packageJsonPath), typeof bin === 'string' ? bin : bin.vitest)
+}
+
+/** Runs one vitest project; resolves with its exit code (or the spawn error). */
+function runVitest(bin, project, reportFile) {
+  const args = [
+    bin,
+    'run',
+    '--project',
+    project,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${reportFile}`,
+  ]
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] })
+    child.once('error', (error) => resolve({ code: null, error }))
+    child.once('exit', (code, signal) => resolve({ code, signal }))
+  })
+}
+
+/** Counts from a vitest JSON report; a file that failed before its tests ran counts as one failure. */
+function countReport(report) {
+  const failedFiles = (report.testResults ?? []).filter(
+    (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed'),
+  )
+  for (const file of failedFiles) {
+    const where = file.name.startsWith(root) ? file.name.slice(root.length) : file.name
+    process.stderr.write(`[test] ${where} failed to run: ${(file.message || 'no message').split('\n')[0]}\n`)
+  }
+  return {
+    passed: report.numPassedTests ?? 0,
+    failed: (report.numFailedTests ?? 0) + failedFiles.length,
+    skipped: (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0),
+    total: report.numTotalTests ?? 0,
+  }
+}
+
+async function main() {
+  const runStarted = performance.now()
+  const totals = { passed: 0, failed: 0, skipped: 0 }
+  let bin
+  try {
+    bin = vitestBin()
+  } catch (error) {
+    process.stderr.write(`[test] cannot find vitest (${error.message.split('\n')[0]}); run \`npm ci\` first.\n`)
+    totals.failed += 1
+  }
+
+  for (const project of bin ? projects : []) {
+    const reportFile = join(reportsDir, `vitest-${project}.json`)
+    rmSync(reportFile, { force: true })
+    const started = performance.now()
+    process.stderr.write(`\n[test] vitest project "${project}"\n`)
+    const result = await runVitest(bin, project, reportFile)
+    const seconds = ((performance.now() - started) / 1000).toFixed(1)
+
+    if (result.error) {
+      process.stderr.write(`[test] ${project}: vitest failed to start: ${result.error.message}\n`)
+      totals.failed += 1
+      continue
+    }
+    if (!existsSync(reportFile)) {
+      process.stderr.write(
+        `[test] ${project}: vitest exited with ${result.signal ?? `code ${result.code}`} after ${seconds}s without a ` +
+          'report; it crashed or failed to start (see its output above).\n',
+      )
+      totals.failed += 1
+      continue
+    }
+    let counts
+    try {
+      counts = countReport(JSON.parse(readFileSync(reportFile, 'utf8')))
+    } catch (error) {
+      process.stderr.write(`[test] ${project}: unreadable report ${reportFile}: ${error.message}\n`)
+      totals.failed += 1
+      continue
+    }
+    process.stderr.write(
+      `[test] ${project}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped in ${seconds}s\n`,
+    )
+    totals.passed += counts.passed
+    totals.failed += counts.failed
+    totals.skipped += counts.skipped
+    if (counts.total === 0 && counts.failed === 0) {
+      process.stderr.write(`[test] ${project}: no tests ran; treating that as a failure.\n`)
+      totals.failed += 1
+    } else if (result.code !== 0 && counts.failed === 0) {
+      // e.g. an unhandled error or rejection after the tests passed: vitest fails the run, so do we.
+      process.stderr.write(
+        `[test] ${project}: vitest exited with ${result.signal ?? `code ${result.code}`} although no test failed ` +
+          '(unhandled error, see above); counting it as one failure.\n',
+      )
+      totals.failed += 1
+    }
+  }
+
+  process.stderr.write(`[test] total ${((performance.now() - runStarted) / 1000).toFixed(1)}s\n`)
+  const line = [`${totals.passed} passed`, `${totals.failed} failed`]
+  if (totals.skipped > 0) line.push(`${totals.skipped} skipped`)
+  process.stdout.write(`${line.join(', ')}\n`)
+  process.exitCode = totals.failed > 0 ? 1 : 0
+}
+
+await main()

@@ -1,0 +1,12 @@
+import { measureEntry, sizeEntries } from '../scripts/size.mjs'
+
+describe('bundle size budgets', () => {
+  for (const entry of sizeEntries) {
+    it(`keeps ${entry.name} within ${entry.budget} B gzip`, async () => {
+      const result = await measureEntry(entry)
+      expect(result.gzip, `${entry.name}: ${result.gzip} B gzip, ${result.minified} B minified`).toBeLessThanOrEqual(
+        entry.budget,
+      )
+    })
+  }
+})

@@ -1,0 +1,96 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { builtinModules } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import { defineConfig, type Plugin } from 'vite'
+
+const root = fileURLToPath(new URL('.', import.meta.url))
+
+/** Package entry name → source file. The output is `dist/<name>.js`, matching package.json `exports`. */
+const entries = {
+  index: 'src/index.ts',
+  core: 'src/core/index.ts',
+  server: 'src/server/index.ts',
+  testing: 'src/testing/index.ts',
+} as const
+
+const missingEntries = Object.values(entries).filter((file) => !existsSync(`${root}${file}`))
+if (missingEntries.length > 0) {
+  // Every entry backs a package.json export; publishing without one would break `react-lifeline/<name>` imports.
+  throw new Error(`vite.config.ts: missing library entry file(s): ${missingEntries.join(', ')}`)
+}
+
+interface PackageJson {
+  dependencies?: Record<string, string>
+  peerDependencies?: Record<string, string>
+}
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as PackageJson
+
+// Everything a consumer installs (or already has) stays an import; the Redis clients are optional peers of the broker.
+const externalPackages = new Set([
+  'react',
+  'react-dom',
+  'zustand',
+  'ws',
+  'redis',
+  'ioredis',
+  ...Object.keys(pkg.dependencies ?? {}),
+  ...Object.keys(pkg.peerDependencies ?? {}),
+])
+const nodeBuiltins = new Set(builtinModules)
+
+function isExternal(id: string): boolean {
+  if (id.startsWith('node:') || nodeBuiltins.has(id)) return true
+  for (const name of externalPackages) {
+    // Covers subpaths such as react/jsx-runtime and zustand/vanilla.
+    if (id === name || id.startsWith(`${name}/`)) return true
+  }
+  return false
+}
+
+const USE_CLIENT = /^\s*(?:(?:\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)\s*)*['"]use client['"]/
+
+/**
+ * Bundling drops module-level directives, so a chunk that contains any `'use client'` module gets the directive
+ * back at its top; server components can then import the React entry without pulling hooks into the server graph.
+ */
+function preserveUseClient(): Plugin {
+  const clientModules = new Set<string>()
+  return {
+    name: 'react-lifeline:preserve-use-client',
+    apply: 'build',
+    transform: {
+      order: 'pre',
+      handler(code, id) {
+        if (USE_CLIENT.test(code)) clientModules.add(id)
+        return null
+      },
+    },
+    renderChunk(code, chunk) {
+      if (!chunk.moduleIds.some((id) => clientModules.has(id))) return null
+      return { code: `'use client';\n${code}`, map: null }
+    },
+  }
+}
+
+export default defineConfig({
+  plugins: [preserveUseClient()],
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    emptyOutDir: true,
+    lib: {
+      entry: Object.fromEntries(Object.entries(entries).map(([name, file]) => [name, `${root}${file}`])),
+      formats: ['es'],
+      fileName: (_format, entryName) => `${entryName}.js`,
+    },
+    rolldownOptions: {
+      external: isExternal,
+      onwarn(warning, defaultHandler) {
+        // Expected for every 'use client' module: preserveUseClient() puts the directive back on its chunk.
+        if (warning.code === 'MODULE_LEVEL_DIRECTIVE' && warning.message.includes('use client')) return
+        defaultHandler(warning)
+      },
+    },
+  },
+})

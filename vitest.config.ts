@@ -1,0 +1,92 @@
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import react from '@vitejs/plugin-react'
+import { playwright } from '@vitest/browser-playwright'
+import { defineConfig } from 'vitest/config'
+import type { BrowserProviderOption } from 'vitest/node'
+import { findChromium } from './scripts/find-chromium.mjs'
+// Extensionless on purpose: Vite bundles this config and resolves it, and tsconfig has no allowImportingTsExtensions.
+import { e2eCommands } from './test/e2e/commands'
+
+const root = fileURLToPath(new URL('.', import.meta.url))
+
+/** Chromium's profile, crash reports, caches and NSS db go under .tmp/ instead of the home folder. */
+function chromiumEnv(): Record<string, string> {
+  const dirs = {
+    TMPDIR: `${root}.tmp/tmp`,
+    XDG_CONFIG_HOME: `${root}.tmp/config`,
+    XDG_CACHE_HOME: `${root}.tmp/cache`,
+    HOME: `${root}.tmp/home`,
+  }
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true })
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  )
+  return { ...inherited, ...dirs }
+}
+
+const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+/**
+ * The browser provider. A missing Chromium only fails the browser project (when it starts), so
+ * `vitest --project unit` still runs on a machine without a browser.
+ */
+function browserProvider(): BrowserProviderOption {
+  let executablePath: string
+  try {
+    executablePath = findChromium()
+  } catch (error) {
+    const provider = playwright()
+    return {
+      ...provider,
+      providerFactory() {
+        throw error
+      },
+    }
+  }
+  return playwright({ launchOptions: { executablePath, args: chromiumArgs, env: chromiumEnv() } })
+}
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [react()],
+        test: {
+          name: 'unit',
+          environment: 'node',
+          globals: true,
+          include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+          exclude: ['**/node_modules/**', 'test/e2e/**', '**/*.browser.test.*'],
+          testTimeout: 15_000,
+        },
+      },
+      {
+        plugins: [react()],
+        test: {
+          name: 'browser',
+          globals: true,
+          include: ['test/e2e/**/*.browser.test.{ts,tsx}'],
+          globalSetup: ['test/e2e/global-setup.ts'],
+          testTimeout: 15_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: browserProvider(),
+            instances: [{ browser: 'chromium' }],
+            commands: e2eCommands,
+            screenshotFailures: false,
+          },
+        },
+      },
+    ],
+  },
+})

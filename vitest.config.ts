@@ -71,6 +71,11 @@ export default defineConfig({
       },
       {
         plugins: [react()],
+        // Pre-bundle every runtime dependency up front: a dependency discovered mid-run is re-optimised and the page
+        // ends up with two copies of React ("Cannot read properties of null (reading 'useCallback')").
+        optimizeDeps: {
+          include: ['react', 'react-dom', 'react-dom/client', 'react/jsx-dev-runtime', 'zustand', 'zustand/vanilla'],
+        },
         test: {
           name: 'browser',
           globals: true,

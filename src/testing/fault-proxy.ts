@@ -1,21 +1,21 @@
-import { connect, createServer } from 'node:net';
-import type { AddressInfo, Server, Socket } from 'node:net';
-import { isHttpStatus, writeHttpRejection } from './http-rejection';
-import { ProxyLink } from './proxy-link';
-import type { LinkCounters, LinkSettings } from './proxy-link';
+import { connect, createServer } from 'node:net'
+import type { AddressInfo, Server, Socket } from 'node:net'
+import { isHttpStatus, writeHttpRejection } from './http-rejection'
+import { ProxyLink } from './proxy-link'
+import type { LinkCounters, LinkSettings } from './proxy-link'
 
 /** Stable codes of {@link FaultProxyError}. */
-export type FaultProxyErrorCode = 'FAULT_PROXY_INVALID_TARGET' | 'FAULT_PROXY_INVALID_ARGUMENT';
+export type FaultProxyErrorCode = 'FAULT_PROXY_INVALID_TARGET' | 'FAULT_PROXY_INVALID_ARGUMENT'
 
 /** Thrown for a target the proxy cannot parse or a fault argument out of range. */
 export class FaultProxyError extends Error {
-  override readonly name = 'FaultProxyError';
+  override readonly name = 'FaultProxyError'
   /** Stable machine-readable code. */
-  readonly code: FaultProxyErrorCode;
+  readonly code: FaultProxyErrorCode
 
   constructor(code: FaultProxyErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
+    super(message, options)
+    this.code = code
   }
 }
 
@@ -25,153 +25,160 @@ export interface FaultProxyTargetAddress {
    * Target host.
    * @default '127.0.0.1'
    */
-  host?: string;
+  host?: string
   /** Target TCP port. */
-  port: number;
+  port: number
 }
 
 /** Options of {@link createFaultProxy}. */
 export interface FaultProxyOptions {
   /** The server to forward to: `{ host, port }`, `'ws://host:port/...'` (any scheme) or `'host:port'`. */
-  target: FaultProxyTargetAddress | string;
+  target: FaultProxyTargetAddress | string
   /**
    * Interface the proxy listens on.
    * @default '127.0.0.1'
    */
-  host?: string;
+  host?: string
   /**
    * Port the proxy listens on; 0 picks a free one.
    * @default 0
    */
-  port?: number;
+  port?: number
 }
 
 /** Counters since the proxy started; a snapshot. */
 export interface FaultProxyStats {
   /** Client connections accepted (including refused and rejected ones). */
-  readonly accepted: number;
+  readonly accepted: number
   /** Connections destroyed at once by {@link FaultProxy.refuse}. */
-  readonly refused: number;
+  readonly refused: number
   /** Connections answered with an HTTP status by {@link FaultProxy.rejectUpgrade}. */
-  readonly rejected: number;
+  readonly rejected: number
   /** Separate writes made to either side; slicing makes this grow by one per slice. */
-  readonly chunksForwarded: number;
+  readonly chunksForwarded: number
   /** Bytes written to either side. */
-  readonly bytesForwarded: number;
+  readonly bytesForwarded: number
   /** Chunks discarded (blackhole, or left over after a reset or FIN). */
-  readonly chunksDropped: number;
+  readonly chunksDropped: number
   /** Bytes discarded. */
-  readonly bytesDropped: number;
+  readonly bytesDropped: number
   /** Socket errors seen on either side (ECONNRESET, ECONNREFUSED…). */
-  readonly socketErrors: number;
+  readonly socketErrors: number
 }
 
 /** The fault modes in force; a snapshot. */
 export interface FaultProxyFaults {
   /** New connections are blackholed. */
-  readonly blackhole: boolean;
+  readonly blackhole: boolean
   /** New connections are reset at once. */
-  readonly refuse: boolean;
+  readonly refuse: boolean
   /** Latency added to every chunk, in ms (0 = none). */
-  readonly delayMs: number;
+  readonly delayMs: number
   /** Largest piece forwarded at once, in bytes (0 = whole chunks). */
-  readonly sliceBytes: number;
+  readonly sliceBytes: number
   /** HTTP answer given to new connections instead of forwarding, or null. */
-  readonly rejectUpgrade: { readonly status: number; readonly body: string | undefined } | null;
+  readonly rejectUpgrade: { readonly status: number; readonly body: string | undefined } | null
   /** New connections die this many ms after the handshake response reaches the client, or null. */
-  readonly killAfterOpenMs: number | null;
+  readonly killAfterOpenMs: number | null
 }
 
 /** A TCP proxy in front of a WebSocket server that injects network faults on command. */
 export interface FaultProxy {
   /** `ws://host:port` of the proxy: point the client here. */
-  readonly url: string;
+  readonly url: string
   /** Port the proxy listens on. */
-  readonly port: number;
+  readonly port: number
   /** Client sockets currently open through the proxy. */
-  readonly connections: number;
+  readonly connections: number
   /** Counters since start. */
-  readonly stats: FaultProxyStats;
+  readonly stats: FaultProxyStats
   /** Current fault modes. */
-  readonly faults: FaultProxyFaults;
+  readonly faults: FaultProxyFaults
   /**
    * Silently drops every byte in both directions while keeping both TCP sockets open (no FIN, no RST): a half-open
-   * link. New connections are accepted and blackholed too. Connections open while blackholed stay dead for good,
-   * even after {@link FaultProxy.restore}, because bytes were lost from the middle of their stream.
+   * link. New connections are accepted and blackholed too (never forwarded). Connections open while blackholed stay
+   * dead for good, even after {@link FaultProxy.restore}, because bytes were lost from the middle of their stream;
+   * such a link is freed once both of its ends have closed (or by reset, fin or close).
    */
-  blackhole(): void;
+  blackhole(): void
   /** Destroys every live connection with a TCP RST to the client and closes its upstream. */
-  reset(): void;
+  reset(): void
   /** Ends every live connection with a FIN on both sides, without a WebSocket close frame. */
-  fin(): void;
+  fin(): void
   /** Adds `ms` of latency to every chunk in both directions, order kept, for open and new connections; 0 removes it. */
-  delay(ms: number): void;
+  delay(ms: number): void
   /** Forwards data in pieces of at most `bytes`, each written on its own turn of the event loop; 0 removes it. */
-  slice(bytes: number): void;
-  /** New connections get `HTTP/1.1 <status>` from the proxy itself after their request head, instead of the target. */
-  rejectUpgrade(status: number, body?: string): void;
+  slice(bytes: number): void
+  /**
+   * New connections get `HTTP/1.1 <status>` with `Connection: close` from the proxy itself after their request head,
+   * instead of reaching the target. `body` defaults to `{"error":"<reason phrase>"}`.
+   */
+  rejectUpgrade(status: number, body?: string): void
   /** Undoes {@link FaultProxy.rejectUpgrade}. */
-  acceptUpgrade(): void;
-  /** New connections are forwarded but destroyed `ms` after the first upstream bytes (the 101) reach the client. */
-  killAfterOpen(ms?: number): void;
+  acceptUpgrade(): void
+  /**
+   * New connections are forwarded but destroyed `ms` (default 0) after the first upstream bytes (the 101 response)
+   * reach the client: a middlebox that kills WebSockets after the handshake. Open connections are not affected.
+   */
+  killAfterOpen(ms?: number): void
   /** New connections are reset as soon as they are accepted (the client sees ECONNRESET). */
-  refuse(): void;
+  refuse(): void
   /** Clears every fault mode. Delayed or sliced connections resume normal forwarding; blackholed ones stay dead. */
-  restore(): void;
+  restore(): void
   /** Stops listening and destroys every socket and timer. Idempotent. */
-  close(): Promise<void>;
+  close(): Promise<void>
 }
 
 interface ProxyModes {
-  blackhole: boolean;
-  refuse: boolean;
-  delayMs: number;
-  sliceBytes: number;
-  rejectUpgrade: { status: number; body: string | undefined } | null;
-  killAfterOpenMs: number | null;
+  blackhole: boolean
+  refuse: boolean
+  delayMs: number
+  sliceBytes: number
+  rejectUpgrade: { status: number; body: string | undefined } | null
+  killAfterOpenMs: number | null
 }
 
 /** Requests whose head has not ended after this many bytes are answered anyway. */
-const MAX_REQUEST_HEAD_BYTES = 16 * 1024;
+const MAX_REQUEST_HEAD_BYTES = 16 * 1024
 
 function invalidTarget(target: unknown, cause?: unknown): FaultProxyError {
-  const message = `Cannot parse fault proxy target ${JSON.stringify(target)}`;
-  return new FaultProxyError('FAULT_PROXY_INVALID_TARGET', message, cause === undefined ? undefined : { cause });
+  const message = `Cannot parse fault proxy target ${JSON.stringify(target)}`
+  return new FaultProxyError('FAULT_PROXY_INVALID_TARGET', message, cause === undefined ? undefined : { cause })
 }
 
 function defaultPortFor(protocol: string): number | null {
-  if (protocol === 'ws:' || protocol === 'http:') return 80;
-  if (protocol === 'wss:' || protocol === 'https:') return 443;
-  return null;
+  if (protocol === 'ws:' || protocol === 'http:') return 80
+  if (protocol === 'wss:' || protocol === 'https:') return 443
+  return null
 }
 
 function isPort(port: number): boolean {
-  return Number.isInteger(port) && port > 0 && port <= 65_535;
+  return Number.isInteger(port) && port > 0 && port <= 65_535
 }
 
 /** Parses `{ host, port }`, `'ws://host:port/path'` or `'host:port'` into a host and a port. */
 export function parseFaultProxyTarget(target: FaultProxyTargetAddress | string): { host: string; port: number } {
   if (typeof target !== 'string') {
-    if (!isPort(target.port)) throw invalidTarget(target);
-    return { host: target.host ?? '127.0.0.1', port: target.port };
+    if (!isPort(target.port)) throw invalidTarget(target)
+    return { host: target.host ?? '127.0.0.1', port: target.port }
   }
   if (/^[a-z][a-z\d+.-]*:\/\//i.test(target)) {
-    let url: URL;
+    let url: URL
     try {
-      url = new URL(target);
+      url = new URL(target)
     } catch (error) {
-      throw invalidTarget(target, error);
+      throw invalidTarget(target, error)
     }
-    const port = url.port === '' ? defaultPortFor(url.protocol) : Number(url.port);
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    if (port === null || host === '') throw invalidTarget(target);
-    return { host, port };
+    const port = url.port === '' ? defaultPortFor(url.protocol) : Number(url.port)
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+    if (port === null || host === '') throw invalidTarget(target)
+    return { host, port }
   }
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(target);
-  const host = match?.[1] ?? match?.[2];
-  const port = Number(match?.[3]);
-  if (host === undefined || !isPort(port)) throw invalidTarget(target);
-  return { host, port };
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(target)
+  const host = match?.[1] ?? match?.[2]
+  const port = Number(match?.[3])
+  if (host === undefined || !isPort(port)) throw invalidTarget(target)
+  return { host, port }
 }
 
 function assertNonNegative(name: string, value: number, integer: boolean): void {
@@ -179,23 +186,23 @@ function assertNonNegative(name: string, value: number, integer: boolean): void 
     throw new FaultProxyError(
       'FAULT_PROXY_INVALID_ARGUMENT',
       `${name} must be a non-negative ${integer ? 'integer' : 'number'}, got ${String(value)}`,
-    );
+    )
   }
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
-    server.once('error', onError);
+    const onError = (error: Error): void => reject(error)
+    server.once('error', onError)
     server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
+      server.off('error', onError)
+      resolve()
+    })
+  })
 }
 
 function formatUrl(host: string, port: number): string {
-  return `ws://${host.includes(':') ? `[${host}]` : host}:${String(port)}`;
+  return `ws://${host.includes(':') ? `[${host}]` : host}:${String(port)}`
 }
 
 /**
@@ -208,8 +215,8 @@ function formatUrl(host: string, port: number): string {
  * proxy.blackhole(); // the link goes half-open
  */
 export async function createFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
-  const target = parseFaultProxyTarget(options.target);
-  const host = options.host ?? '127.0.0.1';
+  const target = parseFaultProxyTarget(options.target)
+  const host = options.host ?? '127.0.0.1'
   const modes: ProxyModes = {
     blackhole: false,
     refuse: false,
@@ -217,58 +224,58 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     sliceBytes: 0,
     rejectUpgrade: null,
     killAfterOpenMs: null,
-  };
+  }
   const counters: LinkCounters = {
     chunksForwarded: 0,
     bytesForwarded: 0,
     chunksDropped: 0,
     bytesDropped: 0,
     socketErrors: 0,
-  };
-  let accepted = 0;
-  let refused = 0;
-  let rejected = 0;
-  const links = new Set<ProxyLink>();
-  const clientSockets = new Set<Socket>();
-  const settings = (): LinkSettings => modes;
+  }
+  let accepted = 0
+  let refused = 0
+  let rejected = 0
+  const links = new Set<ProxyLink>()
+  const clientSockets = new Set<Socket>()
+  const settings = (): LinkSettings => modes
 
   const track = (socket: Socket): void => {
-    clientSockets.add(socket);
-    socket.once('close', () => clientSockets.delete(socket));
-  };
+    clientSockets.add(socket)
+    socket.once('close', () => clientSockets.delete(socket))
+  }
 
   const answerWithStatus = (socket: Socket, rejection: { status: number; body: string | undefined }): void => {
-    rejected += 1;
-    let head = Buffer.alloc(0);
+    rejected += 1
+    let head = Buffer.alloc(0)
     const onData = (chunk: Buffer): void => {
-      head = Buffer.concat([head, chunk]);
+      head = Buffer.concat([head, chunk])
       if (head.includes('\r\n\r\n') || head.length > MAX_REQUEST_HEAD_BYTES) {
-        socket.off('data', onData);
+        socket.off('data', onData)
         // Keep reading (and discarding) so an unread receive buffer does not turn our FIN into an RST.
-        socket.resume();
-        writeHttpRejection(socket, rejection);
+        socket.resume()
+        writeHttpRejection(socket, rejection)
       }
-    };
-    socket.on('data', onData);
-    socket.on('end', () => socket.destroy());
-  };
+    }
+    socket.on('data', onData)
+    socket.on('end', () => socket.destroy())
+  }
 
   const onConnection = (client: Socket): void => {
-    accepted += 1;
-    track(client);
+    accepted += 1
+    track(client)
     client.on('error', () => {
-      counters.socketErrors += 1;
-    });
+      counters.socketErrors += 1
+    })
     if (modes.refuse) {
-      refused += 1;
-      client.resetAndDestroy();
-      return;
+      refused += 1
+      client.resetAndDestroy()
+      return
     }
     if (modes.rejectUpgrade !== null) {
-      answerWithStatus(client, modes.rejectUpgrade);
-      return;
+      answerWithStatus(client, modes.rejectUpgrade)
+      return
     }
-    const upstream = modes.blackhole ? null : connect({ host: target.host, port: target.port, allowHalfOpen: true });
+    const upstream = modes.blackhole ? null : connect({ host: target.host, port: target.port, allowHalfOpen: true })
     const link: ProxyLink = new ProxyLink({
       client,
       upstream,
@@ -276,72 +283,72 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       counters,
       killAfterOpenMs: modes.killAfterOpenMs,
       onClosed: () => links.delete(link),
-    });
-    links.add(link);
-  };
+    })
+    links.add(link)
+  }
 
-  const server = createServer({ allowHalfOpen: true }, onConnection);
+  const server = createServer({ allowHalfOpen: true }, onConnection)
   server.on('error', () => {
     // After listen() succeeded the only errors are accept failures (EMFILE); the client side just sees no answer.
-    counters.socketErrors += 1;
-  });
-  await listen(server, options.port ?? 0, host);
-  const port = (server.address() as AddressInfo).port;
-  let closing: Promise<void> | null = null;
+    counters.socketErrors += 1
+  })
+  await listen(server, options.port ?? 0, host)
+  const port = (server.address() as AddressInfo).port
+  let closing: Promise<void> | null = null
 
   const kickAll = (): void => {
-    for (const link of links) link.kick();
-  };
+    for (const link of links) link.kick()
+  }
 
   return {
     url: formatUrl(host, port),
     port,
     get connections() {
-      return clientSockets.size;
+      return clientSockets.size
     },
     get stats() {
-      return { accepted, refused, rejected, ...counters };
+      return { accepted, refused, rejected, ...counters }
     },
     get faults() {
-      return { ...modes, rejectUpgrade: modes.rejectUpgrade === null ? null : { ...modes.rejectUpgrade } };
+      return { ...modes, rejectUpgrade: modes.rejectUpgrade === null ? null : { ...modes.rejectUpgrade } }
     },
     blackhole() {
-      modes.blackhole = true;
-      for (const link of links) link.blackhole();
+      modes.blackhole = true
+      for (const link of links) link.blackhole()
     },
     reset() {
-      for (const link of links) link.reset();
-      for (const socket of clientSockets) if (!socket.destroyed) socket.resetAndDestroy();
+      for (const link of links) link.reset()
+      for (const socket of clientSockets) if (!socket.destroyed) socket.resetAndDestroy()
     },
     fin() {
-      for (const link of links) link.fin();
-      for (const socket of clientSockets) if (!socket.destroyed && !socket.writableEnded) socket.end();
+      for (const link of links) link.fin()
+      for (const socket of clientSockets) if (!socket.destroyed && !socket.writableEnded) socket.end()
     },
     delay(ms) {
-      assertNonNegative('delay', ms, false);
-      modes.delayMs = ms;
-      kickAll();
+      assertNonNegative('delay', ms, false)
+      modes.delayMs = ms
+      kickAll()
     },
     slice(bytes) {
-      assertNonNegative('slice', bytes, true);
-      modes.sliceBytes = bytes;
-      kickAll();
+      assertNonNegative('slice', bytes, true)
+      modes.sliceBytes = bytes
+      kickAll()
     },
     rejectUpgrade(status, body) {
       if (!isHttpStatus(status)) {
-        throw new FaultProxyError('FAULT_PROXY_INVALID_ARGUMENT', `Not an HTTP status: ${String(status)}`);
+        throw new FaultProxyError('FAULT_PROXY_INVALID_ARGUMENT', `Not an HTTP status: ${String(status)}`)
       }
-      modes.rejectUpgrade = { status, body };
+      modes.rejectUpgrade = { status, body }
     },
     acceptUpgrade() {
-      modes.rejectUpgrade = null;
+      modes.rejectUpgrade = null
     },
     killAfterOpen(ms = 0) {
-      assertNonNegative('killAfterOpen', ms, false);
-      modes.killAfterOpenMs = ms;
+      assertNonNegative('killAfterOpen', ms, false)
+      modes.killAfterOpenMs = ms
     },
     refuse() {
-      modes.refuse = true;
+      modes.refuse = true
     },
     restore() {
       Object.assign(modes, {
@@ -351,22 +358,22 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
         sliceBytes: 0,
         rejectUpgrade: null,
         killAfterOpenMs: null,
-      } satisfies ProxyModes);
-      kickAll();
+      } satisfies ProxyModes)
+      kickAll()
     },
     close() {
       closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
         // The server's callback can run before the sockets' own 'close' events; wait for those too.
-        const sockets = [...clientSockets, ...[...links].map((link) => link.upstream)];
+        const sockets = [...clientSockets, ...[...links].map((link) => link.upstream)]
         const closed = sockets
           .filter((socket): socket is Socket => socket !== null && !socket.closed)
-          .map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
-        for (const link of links) link.destroy();
-        for (const socket of clientSockets) socket.destroy();
-        await Promise.all([stopped, ...closed]);
-      })();
-      return closing;
+          .map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())))
+        for (const link of links) link.destroy()
+        for (const socket of clientSockets) socket.destroy()
+        await Promise.all([stopped, ...closed])
+      })()
+      return closing
     },
-  };
+  }
 }

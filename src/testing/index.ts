@@ -1,4 +1,4 @@
-export { createFaultProxy, FaultProxyError } from './fault-proxy';
+export { createFaultProxy, FaultProxyError } from './fault-proxy'
 export type {
   FaultProxy,
   FaultProxyErrorCode,
@@ -6,8 +6,8 @@ export type {
   FaultProxyOptions,
   FaultProxyStats,
   FaultProxyTargetAddress,
-} from './fault-proxy';
-export { createEchoServer, EchoServerError } from './echo-server';
+} from './fault-proxy'
+export { createEchoServer, EchoServerError } from './echo-server'
 export type {
   EchoServer,
   EchoServerConnection,
@@ -15,4 +15,4 @@ export type {
   EchoServerMessage,
   EchoServerOptions,
   EchoServerPong,
-} from './echo-server';
+} from './echo-server'

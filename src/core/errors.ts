@@ -55,7 +55,8 @@ export class LifelineError extends Error {
 /** The URL cannot be parsed or is not a `ws:`/`wss:` (or page-relative) URL. */
 export class InvalidUrlError extends LifelineError {
   constructor(url: string) {
-    super('INVALID_URL', 'Invalid WebSocket URL: ' + url)
+    // Never echo credentials (one reason a URL is refused): error messages end up in logs and error trackers.
+    super('INVALID_URL', 'Invalid WebSocket URL: ' + url.replace(/\/\/[^/?#]*@/, '//***@'))
   }
 }
 

@@ -9,23 +9,42 @@ export type LogSink = ((level: 'debug' | 'warn', message: string, details?: Reco
 
 const secretKey = /token|secret|password|authorization|cookie|session/i
 
+const url = /(wss?|https?):\/\/([^\s/?#@]*@)?([^\s?#]*)([?#]\S*)?/g
+
 /**
- * Redacts a value for logging: keys that look secret, any string equal to a known secret, and URL query strings
- * and fragments (where tokens tend to hide) become `[redacted]`.
+ * Redacts a value for logging: keys that look secret, any string equal to a known secret, URL credentials, and URL
+ * query strings and fragments (where tokens tend to hide) become `[redacted]`. Arrays stay arrays, errors keep their
+ * name, code and (redacted) message, and a circular reference becomes `[circular]`.
  */
 export function redact(value: unknown, secrets: readonly string[], key = ''): unknown {
+  return redactIn(value, secrets, key, new Set())
+}
+
+function redactIn(value: unknown, secrets: readonly string[], key: string, ancestors: Set<object>): unknown {
   if (secretKey.test(key)) return '[redacted]'
   if (typeof value === 'string') {
     let text = value
     for (const secret of secrets) if (secret) text = text.split(secret).join('[redacted]')
-    return text.replace(/(wss?|https?):\/\/([^\s?#]*)[?#]\S*/g, '$1://$2?[redacted]')
+    return text.replace(url, (_: string, scheme: string, userinfo?: string, rest = '', query?: string) => {
+      return `${scheme}://${userinfo ? '[redacted]@' : ''}${rest}${query ? '?[redacted]' : ''}`
+    })
   }
-  if (value && typeof value === 'object') {
+  if (!value || typeof value !== 'object') return value
+  if (ancestors.has(value)) return '[circular]'
+  ancestors.add(value)
+  try {
+    if (Array.isArray(value)) return value.map((inner: unknown) => redactIn(inner, secrets, '', ancestors))
     const out: Record<string, unknown> = {}
-    for (const [name, inner] of Object.entries(value)) out[name] = redact(inner, secrets, name)
+    if (value instanceof Error) {
+      out.name = value.name
+      if ('code' in value) out.code = value.code
+      out.message = redactIn(value.message, secrets, '', ancestors)
+    }
+    for (const [name, inner] of Object.entries(value)) out[name] = redactIn(inner, secrets, name, ancestors)
     return out
+  } finally {
+    ancestors.delete(value)
   }
-  return value
 }
 
 /** Builds the sink: off by default; `true` logs to the console; or your own {@link Logger}. */

@@ -86,7 +86,11 @@ const MINUTE = 60_000
 /** Applies defaults and validates every option, throwing one `InvalidOptionsError` that lists every bad field. */
 export function resolveOptions(options: LifelineOptions): ResolvedOptions {
   const list = new IssueList()
-  const input = (options ?? {}) as unknown as Record<string, unknown>
+  if (!isObject(options)) {
+    list.add('options', 'must be an object with a url')
+    list.throwIfAny()
+  }
+  const input = options as unknown as Record<string, unknown>
   const numbers: Record<string, [fallback: number, min: number, max?: number]> = {
     minDelayMs: [500, 0, 10 * MINUTE],
     maxDelayMs: [30_000, 0, 60 * MINUTE],
@@ -104,7 +108,7 @@ export function resolveOptions(options: LifelineOptions): ResolvedOptions {
     value[name] = given === undefined ? fallback : list.number(name, given, min, max) ? given : fallback
   }
   for (const name of Object.keys(input)) {
-    if (!(name in numbers) && !functionOptions.includes(name) && !otherOptions.includes(name)) {
+    if (!Object.hasOwn(numbers, name) && !functionOptions.includes(name) && !otherOptions.includes(name)) {
       list.add(name, 'is not a known option')
     }
   }
@@ -112,36 +116,50 @@ export function resolveOptions(options: LifelineOptions): ResolvedOptions {
     if (input[name] !== undefined && typeof input[name] !== 'function') list.add(name, 'must be a function')
   }
   if ((value.minDelayMs ?? 0) > (value.maxDelayMs ?? 0)) list.add('minDelayMs', 'must not exceed maxDelayMs')
-  const { backoff = 'full-jitter', binaryType = 'arraybuffer', protocols } = options ?? {}
+  const { backoff = 'full-jitter', binaryType = 'arraybuffer', protocols } = options
   if (typeof backoff !== 'function' && backoff !== 'full-jitter' && backoff !== 'decorrelated') {
     list.add('backoff', "must be 'full-jitter', 'decorrelated' or a function")
   }
   if (binaryType !== 'arraybuffer' && binaryType !== 'blob') list.add('binaryType', "must be 'arraybuffer' or 'blob'")
   const protocolList = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols]
-  if (!protocolList.every((name) => typeof name === 'string' && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name))) {
-    list.add('protocols', 'must be subprotocol tokens (RFC 6455 §4.1)')
+  const validTokens = protocolList.every((name) => typeof name === 'string' && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name))
+  // Browsers throw a SyntaxError from the WebSocket constructor for a repeated subprotocol.
+  if (!validTokens || new Set(protocolList).size !== protocolList.length) {
+    list.add('protocols', 'must be distinct subprotocol tokens (RFC 6455 §4.1)')
   }
 
   const closeCodes: Record<number, CloseRule> = { ...defaultCloseCodes }
-  for (const [key, rule] of Object.entries(options?.closeCodes ?? {})) {
+  for (const [key, rule] of Object.entries(options.closeCodes ?? {})) {
     const code = Number(key)
-    if (!Number.isInteger(code) || code < 1000 || code > 4999) list.add(`closeCodes.${key}`, 'must be a code 1000–4999')
-    else if (!rule || !actions.includes(rule.action)) list.add(`closeCodes.${key}.action`, `must be one of ${actions.join(', ')}`)
-    else closeCodes[code] = rule
+    if (!Number.isInteger(code) || code < 1000 || code > 4999) {
+      list.add(`closeCodes.${key}`, 'must be a code 1000–4999')
+      continue
+    }
+    const given = (isObject(rule) ? rule : {}) as Partial<Record<keyof CloseRule, unknown>>
+    const before = list.issues.length
+    if (!actions.includes(given.action as string)) list.add(`closeCodes.${key}.action`, `must be one of ${actions.join(', ')}`)
+    else if (typeof given.name !== 'string') list.add(`closeCodes.${key}.name`, 'must be a string')
+    if (given.floorMs !== undefined) list.number(`closeCodes.${key}.floorMs`, given.floorMs, 0, 60 * MINUTE)
+    if (list.issues.length === before) closeCodes[code] = rule
   }
 
   let heartbeat: ResolvedOptions['heartbeat'] = null
-  const hb = options?.heartbeat
-  if (hb) {
-    const given = hb === true ? {} : hb
+  const hb: unknown = options.heartbeat
+  if (hb === true || isObject(hb)) {
+    const given: HeartbeatOptions = hb === true ? {} : hb
+    unknownKeys(list, 'heartbeat', given, ['intervalMs', 'timeoutMs', 'message', 'isPong'])
     const intervalMs = given.intervalMs ?? 25_000
     const timeoutMs = given.timeoutMs ?? 10_000
-    if (list.number('heartbeat.intervalMs', intervalMs, 1, 60 * MINUTE) && list.number('heartbeat.timeoutMs', timeoutMs, 1, 60 * MINUTE)) {
-      heartbeat = { intervalMs, timeoutMs }
-    }
+    const intervalOk = list.number('heartbeat.intervalMs', intervalMs, 1, 60 * MINUTE)
+    const timeoutOk = list.number('heartbeat.timeoutMs', timeoutMs, 1, 60 * MINUTE)
+    if (given.isPong !== undefined && typeof given.isPong !== 'function') list.add('heartbeat.isPong', 'must be a function')
+    if (intervalOk && timeoutOk) heartbeat = { intervalMs, timeoutMs }
   } else if (hb !== undefined && hb !== false) list.add('heartbeat', 'must be a boolean or an object')
 
-  const box = options?.outbox ?? {}
+  const givenBox: unknown = options.outbox ?? {}
+  if (!isObject(givenBox)) list.add('outbox', 'must be an object')
+  const box: OutboxOptions = isObject(givenBox) ? givenBox : {}
+  unknownKeys(list, 'outbox', box, ['maxMessages', 'maxBytes', 'overflow', 'ttlMs', 'maxSendAttempts'])
   const outbox: ResolvedOutboxOptions = {
     maxMessages: box.maxMessages ?? 1000,
     maxBytes: box.maxBytes ?? 1 << 20,
@@ -176,4 +194,13 @@ export function resolveOptions(options: LifelineOptions): ResolvedOptions {
     heartbeat,
     maxMessageBytes: value.maxMessageBytes!,
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Reports keys of a nested option object that are not known (typos such as `maxMesages`). */
+function unknownKeys(list: IssueList, prefix: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) if (!known.includes(key)) list.add(`${prefix}.${key}`, 'is not a known option')
 }

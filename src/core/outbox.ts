@@ -73,12 +73,17 @@ export function createOutbox(options: ResolvedOutboxOptions, newId: () => string
     view = null
     stats = null
   }
+  /** Applies `change` to one item (or all); a change that returns every item as it was keeps `items()` identical. */
   const update = (id: string | undefined, change: (item: OutboxItem) => OutboxItem | null) => {
-    list = list.flatMap((item) => {
+    let dirty = false
+    const next = list.flatMap((item) => {
       if (id !== undefined && item.id !== id) return [item]
-      const next = change(item)
-      return next ? [next] : []
+      const result = change(item)
+      if (result !== item) dirty = true
+      return result ? [result] : []
     })
+    if (!dirty) return
+    list = next
     bytes = list.reduce((sum, item) => sum + item.bytes, 0)
     changed()
   }
@@ -86,18 +91,17 @@ export function createOutbox(options: ResolvedOutboxOptions, newId: () => string
 
   const outbox: Outbox = {
     add(data, size, now) {
-      const dropped: OutboxItem[] = []
-      while (list.length + 1 > options.maxMessages || bytes + size > options.maxBytes) {
-        const oldest = options.overflow === 'drop-oldest' ? list.find((item) => item.state !== 'sending') : undefined
-        if (!oldest) {
-          list.push(...dropped)
-          bytes += dropped.reduce((sum, item) => sum + item.bytes, 0)
-          throw new QueueFullError()
-        }
-        list = list.filter((item) => item !== oldest)
-        bytes -= oldest.bytes
-        dropped.push(oldest)
+      // Work on a copy: if making room fails, the outbox is left exactly as it was (nothing lost, order kept).
+      let kept = list
+      let keptBytes = bytes
+      while (kept.length + 1 > options.maxMessages || keptBytes + size > options.maxBytes) {
+        const oldest = options.overflow === 'drop-oldest' ? kept.find((item) => item.state !== 'sending') : undefined
+        if (!oldest) throw new QueueFullError()
+        kept = kept.filter((item) => item !== oldest)
+        keptBytes -= oldest.bytes
       }
+      list = kept
+      bytes = keptBytes
       const item: OutboxItem = {
         id: newId(),
         data,

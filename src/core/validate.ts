@@ -17,7 +17,8 @@ export function resolveUrl(input: unknown, page: PageLocation | undefined): stri
     throw new InvalidUrlError(String(input))
   }
   url.protocol = url.protocol.replace(/^http/, 'ws')
-  if (!text || !/^wss?:$/.test(url.protocol) || url.username || url.password || url.hash) {
+  // `url.hash` is '' for a bare '#', but the WebSocket constructor rejects any fragment, even an empty one.
+  if (!text || !/^wss?:$/.test(url.protocol) || url.username || url.password || url.href.includes('#')) {
     throw new InvalidUrlError(String(input))
   }
   if (page?.protocol === 'https:' && url.protocol === 'ws:') throw new InsecureTransportError()

@@ -58,7 +58,7 @@ export interface LifelineClient {
   connect(): void
   /** Closes for good (until `connect()`): no reconnect. Code 1000 or 3000–4999; reason ≤ 123 bytes. */
   close(code?: number, reason?: string): void
-  /** Starts over now: attempt counter, backoff and token-refresh cap reset. Works from any state. */
+  /** Starts over now: attempt counter, backoff, token-refresh cap and any server-imposed wait reset. No-op while connecting or open. */
   retry(): void
   /**
    * Queues a message in the outbox and sends it when the connection is open. Returns its id.
@@ -83,6 +83,9 @@ export interface LifelineClient {
 
 let clientCount = 0
 
+/** Raw mode: how long a drained write must be followed by a live link before it counts as delivered, ms. */
+const SETTLE_MS = 250
+
 /** Creates a connection client. Throws `InvalidUrlError`, `InsecureTransportError` or `InvalidOptionsError`. */
 export function createLifeline(options: LifelineOptions): LifelineClient {
   const resolved = resolveOptions(options)
@@ -99,7 +102,11 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     })
   const clientId = ++clientCount
   let messageCount = 0
-  const outbox = createOutbox(resolved.outbox, () => `${clientId}-${++messageCount}`)
+  const outbox = createOutbox(
+    resolved.outbox,
+    () => `${clientId}-${++messageCount}`,
+    (item) => emitter.emit('messageFailed', { item, error: lifelineError('MESSAGE_DISCARDED', 'Dropped: outbox full') }),
+  )
   const emitter = createEmitter<ClientEvents>()
   const listeners = new Set<() => void>()
   const liveTimers = new Set<unknown>()
@@ -172,6 +179,8 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       if (spec) {
         cancelTimer = later(() => {
           cancelTimer = null
+          // A getToken() that never settles is abandoned, so that the next attempt asks again.
+          if (spec.event === 'CONNECT_TIMEOUT' && transport === null) tokenRequest = null
           dispatch(
             spec.event === 'CONNECT_TIMEOUT'
               ? { type: 'CONNECT_TIMEOUT', waitingForToken: transport === null }
@@ -200,13 +209,19 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     }
   }
 
+  /** Nobody watches the network while idle, closed or failed: read it afresh before acting on it. */
+  function syncOnline(): void {
+    const online = env.network.get()
+    if (!unwatch && online !== state.online) dispatch({ type: online ? 'ONLINE' : 'OFFLINE' })
+  }
+
   function run(effect: Effect): void {
     switch (effect.type) {
       case 'openTransport':
         openTransport(state.epoch)
         return
       case 'closeTransport':
-        cancelDrain?.()
+        stopDrain()
         transport?.close(effect.code, effect.reason)
         return
       case 'dropTransport':
@@ -267,16 +282,18 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
 
   /** Single-flight: concurrent callers share one `getToken()` call. */
   function requestToken(): Promise<string> {
-    tokenRequest ??= Promise.resolve()
+    if (tokenRequest) return tokenRequest
+    const request: Promise<string> = Promise.resolve()
       .then(() => options.getToken!())
       .then((value) => {
         if (typeof value !== 'string' || !value) throw new TypeError(`getToken() returned ${typeof value}`)
         return value
       })
       .finally(() => {
-        tokenRequest = null
+        if (tokenRequest === request) tokenRequest = null
       })
-    return tokenRequest
+    tokenRequest = request
+    return request
   }
 
   function createTransport(epoch: number): void {
@@ -301,12 +318,16 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
           close: (code, rawReason, wasClean) => {
             if (!current()) return
             transport = null
-            cancelDrain?.()
+            stopDrain()
+            // Our close was answered: the server read every frame written before it, so nothing is in doubt.
+            if (wasClean && state.status === 'closing') outbox.confirm()
             const reason = sanitizeCloseReason(rawReason)
             log?.('debug', `closed ${code}`, { reason, wasClean })
             dispatch({ type: 'CLOSED', code, reason, wasClean })
             if (state.lastClose) emitter.emit('close', state.lastClose)
+            // After the close was handled (a 1009 fails an in-flight item first): the rest go back to the queue.
             requeue()
+            publish()
           },
         },
       )
@@ -318,7 +339,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   }
 
   function dropTransport(): void {
-    cancelDrain?.()
+    stopDrain()
     if (!transport) return
     transport.drop()
     transport = null
@@ -363,24 +384,52 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       transport.send(protocol.encode(item))
       outbox.markSending(item.id)
     }
-    if (items.length && protocol.confirmBy === 'drain' && !cancelDrain) waitForDrain(0)
+    if (!items.length || protocol.confirmBy !== 'drain') return
+    // With a heartbeat, a pong answering a ping written after these items proves the server read them (TCP keeps
+    // order), so a link that died silently cannot lose them. Without one, the drain + settle window is the best signal.
+    if (heartbeat) heartbeat.confirm()
+    else if (!cancelDrain) waitForDrain(0)
   }
 
-  /** Raw mode: a written item is confirmed once the socket has handed every byte to the network. */
+  /**
+   * Raw mode: a written item is confirmed once the socket has handed every byte to the network and the link has then
+   * stayed up for a settle window. Bytes in the kernel have not reached the server yet: a close that follows within the
+   * window (RST or FIN on a link that died, the server's 1009 for that very message) requeues or fails the item
+   * instead of losing it.
+   */
   function waitForDrain(ms: number): void {
     cancelDrain = later(() => {
       cancelDrain = null
       if (!transport) return
       if (transport.buffered() > 0) return waitForDrain(25)
-      outbox.confirm()
-      publish()
+      const written = new Set<string>()
+      for (const item of outbox.items()) if (item.state === 'sending') written.add(item.id)
+      const settleMs = Math.max(SETTLE_MS, 2 * (latencyMs ?? 0))
+      cancelDrain = later(() => {
+        cancelDrain = null
+        if (!transport) return
+        const sending = outbox.items().filter((item) => item.state === 'sending')
+        if (sending.every((item) => written.has(item.id))) outbox.confirm()
+        else for (const id of written) outbox.confirm(id)
+        publish()
+        if (sending.length > written.size) waitForDrain(0)
+      }, settleMs)
     }, ms)
   }
 
+  function stopDrain(): void {
+    cancelDrain?.()
+    cancelDrain = null
+  }
+
   interface Heartbeat {
+    /** Any inbound frame: the link is alive. */
     heard(): void
     pong(): void
+    /** Pings now unless a ping is already unanswered. */
     probe(): void
+    /** Items were written: make sure a ping follows them, whose pong confirms them. */
+    confirm(): void
     stop(): void
   }
 
@@ -390,8 +439,11 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     let pingAt = 0
     let lastTick = env.clock.monotonic()
     let lastWall = env.clock.now()
+    /** Items written before the unanswered ping: its pong confirms them. */
+    let covered: string[] = []
     const ping = () => {
       pingAt = env.clock.monotonic()
+      covered = outbox.items().flatMap((item) => (item.state === 'sending' ? [item.id] : []))
       transport?.send(protocol.ping())
       cancelTimeout ??= later(() => {
         cancelTimeout = null
@@ -422,10 +474,18 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
         if (!pingAt) return
         latencyMs = Math.round(env.clock.monotonic() - pingAt)
         pingAt = 0
+        if (protocol.confirmBy === 'drain') {
+          for (const id of covered) outbox.confirm(id)
+          // Items written after that ping need a pong of their own.
+          if (outbox.stats().inFlight) ping()
+        }
         publish()
       },
       probe: () => {
         if (!cancelTimeout) ping()
+      },
+      confirm: () => {
+        if (!pingAt) ping()
       },
       stop() {
         cancelTick()
@@ -469,7 +529,9 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     },
     on: (type, listener) => emitter.on(type, listener),
     connect() {
-      if (!disposed) dispatch({ type: 'CONNECT' })
+      if (disposed) return
+      syncOnline()
+      dispatch({ type: 'CONNECT' })
     },
     close(code = 1000, reason = '') {
       if (code !== 1000 && (code < 3000 || code > 4999 || !Number.isInteger(code))) {
@@ -481,7 +543,9 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       dispatch({ type: 'CLOSE', code, reason })
     },
     retry() {
-      if (!disposed) dispatch({ type: 'RETRY' })
+      if (disposed) return
+      syncOnline()
+      dispatch({ type: 'RETRY' })
     },
     send(data) {
       if (disposed) throw lifelineError('INVALID_MESSAGE', 'Client disposed')

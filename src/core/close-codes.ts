@@ -48,7 +48,8 @@ export function resolveCloseMeaning(code: number, table: CloseCodeTable = defaul
 /** Strips control characters and truncates to 123 UTF-8 bytes, the most a close frame may carry (RFC 6455 §5.5). */
 export function sanitizeCloseReason(reason: unknown): string {
   // eslint-disable-next-line no-control-regex
-  const clean = typeof reason === 'string' ? reason.replace(/[\u0000-\u001f\u007f-\u009f]/g, '') : ''
+  // Control characters, and bidirectional overrides that could make a reason render as something else.
+  const clean = typeof reason === 'string' ? reason.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '') : ''
   let bytes = 0
   let end = 0
   for (const char of clean) {

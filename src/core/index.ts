@@ -38,3 +38,5 @@ export type {
   OutboxStats,
   TransportKind,
 } from './types'
+export { CloseCodes, PROTOCOL_VERSION, WireErrorCodes } from './wire'
+export type { ClientFrame, ServerFrame, StreamPosition, WireErrorCode } from './wire'

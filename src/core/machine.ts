@@ -149,14 +149,14 @@ interface RetryOptions {
   floorMs?: number
   /** A wait that replaces the computed backoff (server's `retryAfterMs`). */
   exactMs?: number | null
-  /** Start over from attempt 1 with a wide jitter (announced restarts). */
+  /** A wide jitter window even for the first retry (announced restarts). */
   spread?: boolean
 }
 
 /** Schedules the next attempt by the backoff policy, or fails when `maxAttempts` is spent. */
 function retry(state: MachineState, env: MachineEnv, options: RetryOptions, ...effects: Effect[]): Step {
   const { config } = env
-  const attempt = options.spread ? 1 : state.attempt + 1
+  const attempt = state.attempt + 1
   if (attempt > config.maxAttempts) {
     const error = lifelineError('MAX_ATTEMPTS', `Gave up after ${config.maxAttempts} attempts`, state.lastError ?? undefined)
     return fail({ ...state, attempt: attempt - 1 }, error, ...effects)
@@ -168,7 +168,8 @@ function retry(state: MachineState, env: MachineEnv, options: RetryOptions, ...e
     previousDelayMs: state.lastDelayMs || config.minDelayMs,
     random: env.random,
   }
-  const computed = options.spread ? spreadDelay(context) : computeBackoff(config.backoff, context)
+  // An announced restart spreads even the first retry widely; later ones grow as usual (and count toward maxAttempts).
+  const computed = Math.max(options.spread ? spreadDelay(context) : 0, computeBackoff(config.backoff, context))
   const floor = options.floorMs ?? 0
   const delay = options.exactMs ?? Math.max(computed, floor)
   const next: MachineState = {
@@ -226,7 +227,8 @@ const closed: Handler<'CLOSED'> = (state, event, env) => {
   }
 }
 
-const connectNow: Handler<'CONNECT'> = (state) => open(state)
+/** A fresh connect after `idle` or `closed` starts the count over. */
+const connectNow: Handler<'CONNECT'> = (state) => open({ ...state, attempt: 0, lastDelayMs: 0, tokenRefreshes: [] })
 const retryNow: Handler<'RETRY'> = (state) =>
   open({ ...state, attempt: 0, lastDelayMs: 0, holdUntil: 0, tokenRefreshes: [], lastError: null }, true)
 const toClosed: Handler<'CLOSE'> = (state) => stay({ ...state, status: 'closed', nextRetryAt: null, holdUntil: 0 })
@@ -288,7 +290,7 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
     on: {
       RETRY_DUE: (state) => open(state),
       RETRY: retryNow,
-      CONNECT: (state, _, env) => openWhenAllowed(state, env),
+      // CONNECT is ignored: a component mounting during an outage must not cut the backoff short.
       CLOSE: toClosed,
       ONLINE: (state, _, env) => openWhenAllowed({ ...state, online: true }, env),
       OFFLINE: (state) => stay({ ...state, online: false, status: 'offline', nextRetryAt: null }),

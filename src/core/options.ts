@@ -92,7 +92,8 @@ export function resolveOptions(options: LifelineOptions): ResolvedOptions {
   }
   const input = options as unknown as Record<string, unknown>
   const numbers: Record<string, [fallback: number, min: number, max?: number]> = {
-    minDelayMs: [500, 0, 10 * MINUTE],
+    // ≥ 1 ms: with 0, full jitter would always draw 0, a tight reconnect loop.
+    minDelayMs: [500, 1, 10 * MINUTE],
     maxDelayMs: [30_000, 0, 60 * MINUTE],
     maxAttempts: [Infinity, 0, Infinity],
     stableAfterMs: [5000, 0, 60 * MINUTE],

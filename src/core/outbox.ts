@@ -63,7 +63,12 @@ export interface Outbox {
 export type ResolvedOutboxOptions = Required<OutboxOptions>
 
 /** Creates the in-memory outbox. */
-export function createOutbox(options: ResolvedOutboxOptions, newId: () => string): Outbox {
+export function createOutbox(
+  options: ResolvedOutboxOptions,
+  newId: () => string,
+  /** Told about items evicted by `drop-oldest`. */
+  onDrop: (item: OutboxItem) => void = () => undefined,
+): Outbox {
   let list: OutboxItem[] = []
   let bytes = 0
   let view: readonly OutboxItem[] | null = null
@@ -94,14 +99,17 @@ export function createOutbox(options: ResolvedOutboxOptions, newId: () => string
       // Work on a copy: if making room fails, the outbox is left exactly as it was (nothing lost, order kept).
       let kept = list
       let keptBytes = bytes
+      const dropped: OutboxItem[] = []
       while (kept.length + 1 > options.maxMessages || keptBytes + size > options.maxBytes) {
         const oldest = options.overflow === 'drop-oldest' ? kept.find((item) => item.state !== 'sending') : undefined
         if (!oldest) throw new QueueFullError()
         kept = kept.filter((item) => item !== oldest)
         keptBytes -= oldest.bytes
+        dropped.push(oldest)
       }
       list = kept
       bytes = keptBytes
+      dropped.forEach(onDrop)
       const item: OutboxItem = {
         id: newId(),
         data,

@@ -1,1 +1,17 @@
-export {}
+export { createLifelineServer } from './server'
+export type { LifelineConnectionInfo, LifelineServer, LifelineServerStats } from './server'
+export type {
+  AuthorizeRequest,
+  AuthRequest,
+  LifelineServerOptions,
+  Principal,
+  RateLimitOptions,
+  ResumeOptions,
+  ServerHeartbeatOptions,
+  ServerLogger,
+} from './options'
+export type { Broker, BrokerHistory, BrokerListener, BrokerMessage } from './broker'
+export { createMemoryBroker } from './memory-broker'
+export type { MemoryBrokerOptions } from './memory-broker'
+export { LifelineServerError } from './errors'
+export type { LifelineServerErrorCode } from './errors'

@@ -733,12 +733,8 @@ describe('client: dispose', () => {
   })
 })
 
-/**
- * Known client.ts bugs, reported with a proposed patch (another engineer owns client.ts). `it.fails` keeps the
- * evidence executable: once the patch lands these start "failing", and `.fails` should be removed.
- */
-describe('client: known bugs awaiting a client.ts patch', () => {
-  it.fails('reads the network afresh on connect(): created offline, back online while idle → connects', () => {
+describe('client: network read afresh on connect() (regression: a stale flag kept a client offline forever)', () => {
+  it('reads the network afresh on connect(): created offline, back online while idle → connects', () => {
     const { client, network } = setup({ autoConnect: false }, { online: false })
     network.set(true)
     client.connect()
@@ -746,7 +742,7 @@ describe('client: known bugs awaiting a client.ts patch', () => {
     client.dispose()
   })
 
-  it.fails('reads the network afresh on connect(): gone offline while idle → no attempt (R27)', () => {
+  it('reads the network afresh on connect(): gone offline while idle → no attempt (R27)', () => {
     const { client, network } = setup({ autoConnect: false })
     network.set(false)
     client.connect()

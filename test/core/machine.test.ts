@@ -120,7 +120,6 @@ const table: { [S in ConnectionStatus]: Partial<Record<MachineEventType, Outcome
   reconnecting: {
     RETRY_DUE: ['connecting', ['openTransport']],
     RETRY: ['connecting', ['openTransport']],
-    CONNECT: ['connecting', ['openTransport']],
     CLOSE: ['closed', []],
     ONLINE: ['connecting', ['openTransport']],
     OFFLINE: ['offline', []],
@@ -395,14 +394,17 @@ describe('transition: close codes (R12)', () => {
     expect(state.nextRetryAt! - NOW).toBeCloseTo(MIN * 2 ** 4, 6)
   })
 
-  it.each([1001, 1012])('starts %i over from attempt 1 with the spread window (announced restart)', (code) => {
-    const { state } = transition(
-      stateIn('open', { attempt: 9 }),
-      { type: 'CLOSED', code, reason: '', wasClean: true },
-      envAt(NOW, TOP),
-    )
+  it.each([1001, 1012])('spreads the first retry after %i over the wide window (announced restart)', (code) => {
+    const { state } = transition(stateIn('open'), { type: 'CLOSED', code, reason: '', wasClean: true }, envAt(NOW, TOP))
     expect(state.attempt).toBe(1)
     expect(state.nextRetryAt! - NOW).toBeCloseTo(10 * MIN, 6)
+  })
+
+  it.each([1001, 1012])('counts %i toward maxAttempts (a server that keeps restarting cannot loop forever)', (code) => {
+    const env = envAt(NOW, TOP, { maxAttempts: 3 })
+    const closed = { type: 'CLOSED', code, reason: '', wasClean: true } as const
+    expect(transition(stateIn('open', { attempt: 2 }), closed, env).state.attempt).toBe(3)
+    expect(transition(stateIn('open', { attempt: 3 }), closed, env).state.status).toBe('failed')
   })
 
   it('caps the spread window at maxDelayMs', () => {
@@ -544,7 +546,7 @@ describe('transition: 4002 rate limit (R14)', () => {
     expect(state).toMatchObject({ status: 'reconnecting', nextRetryAt: NOW + 12_000, holdUntil: NOW + 12_000 })
   })
 
-  it.each(['ONLINE', 'VISIBLE', 'CONNECT'] as const)('does not open early on %s before the hold ends', (type) => {
+  it.each(['ONLINE', 'VISIBLE'] as const)('does not open early on %s before the hold ends', (type) => {
     const held = rateLimited('{"retryAfterMs":12000}')
     for (const offset of [0, 6000, 11_999]) {
       const step = transition(held, { type }, envAt(NOW + offset))
@@ -564,6 +566,15 @@ describe('transition: 4002 rate limit (R14)', () => {
     expect(step.state).toMatchObject({ status: 'reconnecting', nextRetryAt: NOW + 12_000 })
     expect(step.effects).toEqual([])
     expect(timerFor(step.state, envAt(NOW + 2000))).toEqual({ event: 'RETRY_DUE', delayMs: 10_000 })
+  })
+
+  it('ignores CONNECT while reconnecting, so a component mounting mid-outage cannot cut a wait short', () => {
+    const held = rateLimited('{"retryAfterMs":12000}')
+    for (const offset of [0, 11_999, 12_000]) {
+      const step = transition(held, { type: 'CONNECT' }, envAt(NOW + offset))
+      expect(step.state).toBe(held)
+      expect(step.effects).toEqual([])
+    }
   })
 
   it('opens on the user RETRY before the hold ends (by design)', () => {

@@ -1,0 +1,345 @@
+import type { IncomingHttpHeaders, Server as HttpServer } from 'node:http'
+import { InvalidOptionsError } from '../core'
+import type { OptionIssue } from '../core'
+import type { Broker } from './broker'
+
+/** Who a connection belongs to, as returned by an authentication hook. `id` scopes sessions and connection caps. */
+export interface Principal {
+  /** Stable identity (a user id). Logged; never put a secret here. */
+  readonly id: string
+  /** Anything else the application wants to carry to `authorize`. */
+  readonly [key: string]: unknown
+}
+
+/** Whether an authentication hook's result is a usable principal. Internal. */
+export function isPrincipal(value: unknown): value is Principal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Principal).id === 'string' &&
+    (value as Principal).id !== ''
+  )
+}
+
+/** The server's internal logging function (no-op without a logger). Internal. */
+export type ServerLog = (level: 'info' | 'warn', message: string, details?: Record<string, unknown>) => void
+
+/** What an authentication hook sees. */
+export interface AuthRequest {
+  /** Headers of the HTTP upgrade request (cookies, `Authorization`, …). */
+  readonly headers: IncomingHttpHeaders
+  /** Path and query of the upgrade request. */
+  readonly url: string
+  /** Peer address of the TCP connection. */
+  readonly remoteAddress: string | undefined
+  /** The token from `hello` (absent in `authenticateUpgrade`, and when `hello` carried none). */
+  readonly token?: string
+}
+
+/** What the authorisation hook sees, once per `sub` and once per `pub`. */
+export interface AuthorizeRequest {
+  /** The connection's principal. */
+  readonly principal: Principal
+  /** What the client asks to do. */
+  readonly action: 'subscribe' | 'publish'
+  /** The channel it asks to do it on (already validated for length and charset). */
+  readonly channel: string
+}
+
+/** Where the server logs. It never passes tokens, payloads or session ids; principal ids and channels at most. */
+export interface ServerLogger {
+  /** Routine events: connections accepted and closed. */
+  info(message: string, details?: Record<string, unknown>): void
+  /** Refusals and faults: origin or auth refused, rate limited, slow consumer, reaped, hook errors. */
+  warn(message: string, details?: Record<string, unknown>): void
+}
+
+/** Server-side liveness checking. */
+export interface ServerHeartbeatOptions {
+  /**
+   * How often clients should ping (sent to them in `welcome.heartbeatMs`); the server also sends a WebSocket ping
+   * frame to every connection twice per interval.
+   * @default 25000
+   */
+  intervalMs?: number
+  /**
+   * A connection that sent nothing (no frame, no pong) for this long is terminated as dead (half-open link).
+   * @default 2 × intervalMs
+   */
+  timeoutMs?: number
+}
+
+/** How long and how much history is kept for resuming. */
+export interface ResumeOptions {
+  /**
+   * Replay window and session lifetime after a disconnect, ms. Sent to clients in `welcome.resumeWindowMs`.
+   * @default 120000
+   */
+  windowMs?: number
+  /**
+   * Messages kept per channel for replay (default broker only).
+   * @default 1000
+   */
+  maxMessages?: number
+  /**
+   * Bytes of message data kept per channel for replay (default broker only).
+   * @default 1048576
+   */
+  maxBytes?: number
+}
+
+/** Per-connection token bucket over inbound frames. */
+export interface RateLimitOptions {
+  /**
+   * Frames allowed per `perMs` (also the burst size).
+   * @default 100
+   */
+  messages?: number
+  /**
+   * The period of `messages`, ms.
+   * @default 1000
+   */
+  perMs?: number
+}
+
+/** Options of {@link createLifelineServer}. Give either `server` or `port`. */
+export interface LifelineServerOptions {
+  /**
+   * An existing HTTP(S) server to attach to: the lifeline server handles its `upgrade` events for `path` and leaves
+   * every other request and upgrade alone. Set its `headersTimeout` yourself against slowloris.
+   * @default undefined
+   */
+  server?: HttpServer
+  /**
+   * Port to listen on with a server of its own (0 picks a free one). Ignored with `server`.
+   * @default undefined
+   */
+  port?: number
+  /**
+   * Interface to listen on with a server of its own.
+   * @default '127.0.0.1'
+   */
+  host?: string
+  /**
+   * Only upgrades to this exact pathname are handled.
+   * @default '/lifeline'
+   */
+  path?: string
+  /**
+   * Browser origins allowed to connect, compared exactly (`https://app.example.com`; scheme, host and non-default
+   * port, no path). No wildcards; the `null` origin is always refused.
+   * @default []
+   */
+  allowedOrigins?: readonly string[]
+  /**
+   * Whether requests without an `Origin` header (non-browser clients) may connect.
+   * @default true
+   */
+  allowNoOrigin?: boolean
+  /**
+   * Authenticates the upgrade request before the 101 (cookies, headers); `null` refuses it with 401.
+   * @default undefined
+   */
+  authenticateUpgrade?: (request: AuthRequest) => Principal | null | Promise<Principal | null>
+  /**
+   * Authenticates the token sent in `hello`; `null` closes the connection with 4001. Without either hook every client
+   * is the anonymous principal `{ id: 'anonymous' }` (exempt from the per-principal caps).
+   * @default undefined
+   */
+  authenticate?: (request: AuthRequest) => Principal | null | Promise<Principal | null>
+  /**
+   * Authorises every `sub` and every `pub`; false refuses (error `FORBIDDEN` for a sub, nack for a pub).
+   * @default undefined (everything allowed)
+   */
+  authorize?: (request: AuthorizeRequest) => boolean | Promise<boolean>
+  /**
+   * Time a connection has to send `hello` and be authenticated, ms; then it is closed with 4001.
+   * @default 5000
+   */
+  helloTimeoutMs?: number
+  /**
+   * Time an upgrade request has to complete its headers (own server) and the handshake, ms; then it is destroyed.
+   * @default 10000
+   */
+  handshakeTimeoutMs?: number
+  /** Liveness checking and the interval advertised to clients. */
+  heartbeat?: ServerHeartbeatOptions
+  /** Resume window and replay caps. */
+  resume?: ResumeOptions
+  /**
+   * Where channel history and fan-out live.
+   * @default createMemoryBroker(resume), closed with the server
+   */
+  broker?: Broker
+  /**
+   * Largest inbound frame, bytes; a bigger one closes the connection with 1009.
+   * @default 65536
+   */
+  maxPayload?: number
+  /**
+   * Inbound frame rate limit; exceeding it closes with 4002 and a JSON reason `{"retryAfterMs":N}`. false disables it.
+   * @default { messages: 100, perMs: 1000 }
+   */
+  rateLimit?: RateLimitOptions | false
+  /**
+   * A connection whose unsent bytes exceed this (a slow consumer) is closed with 1013; the client resumes.
+   * @default 1048576
+   */
+  maxBufferedBytes?: number
+  /**
+   * Open connections per principal; one more is closed with 1013.
+   * @default 10
+   */
+  maxConnectionsPerPrincipal?: number
+  /**
+   * Sessions (connected or waiting to be resumed) kept per principal; the oldest disconnected one is dropped.
+   * @default 20
+   */
+  maxSessionsPerPrincipal?: number
+  /**
+   * Subscriptions per connection; one more is refused with error `TOO_MANY_CHANNELS`.
+   * @default 100
+   */
+  maxChannelsPerConnection?: number
+  /**
+   * Longest channel name, UTF-16 code units.
+   * @default 200
+   */
+  maxChannelNameLength?: number
+  /**
+   * Client message ids remembered per session for deduplication (least recently used dropped first).
+   * @default 10000
+   */
+  maxDedupeIds?: number
+  /**
+   * Where to log; silent when absent.
+   * @default undefined
+   */
+  logger?: ServerLogger
+}
+
+/** Options with defaults applied. Internal. */
+export interface ResolvedServerOptions {
+  readonly host: string
+  readonly path: string
+  readonly allowedOrigins: ReadonlySet<string>
+  readonly allowNoOrigin: boolean
+  readonly helloTimeoutMs: number
+  readonly handshakeTimeoutMs: number
+  readonly heartbeatMs: number
+  readonly heartbeatTimeoutMs: number
+  readonly resumeWindowMs: number
+  readonly maxReplayMessages: number
+  readonly maxReplayBytes: number
+  readonly maxPayload: number
+  readonly rateLimit: { readonly messages: number; readonly perMs: number } | null
+  readonly maxBufferedBytes: number
+  readonly maxConnectionsPerPrincipal: number
+  readonly maxSessionsPerPrincipal: number
+  readonly maxChannelsPerConnection: number
+  readonly maxChannelNameLength: number
+  readonly maxDedupeIds: number
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/** Validates `options` (listing every bad field in one `InvalidOptionsError`) and applies the defaults. */
+export function resolveServerOptions(options: LifelineServerOptions): ResolvedServerOptions {
+  const issues: OptionIssue[] = []
+  const integer = (field: string, value: number | undefined, fallback: number, min: number, max: number): number => {
+    if (value === undefined) return fallback
+    if (!Number.isInteger(value) || value < min || value > max) {
+      issues.push({ field, problem: `must be an integer from ${String(min)} to ${String(max)}` })
+    }
+    return value
+  }
+  const hook = (field: string, value: unknown): void => {
+    if (value !== undefined && typeof value !== 'function') issues.push({ field, problem: 'must be a function' })
+  }
+
+  if (options.server === undefined && options.port === undefined) {
+    issues.push({ field: 'port', problem: 'give `port` to listen, or `server` to attach to' })
+  }
+  if (options.server !== undefined && options.port !== undefined) {
+    issues.push({ field: 'port', problem: 'give either `port` or `server`, not both' })
+  }
+  if (options.port !== undefined) integer('port', options.port, 0, 0, 65535)
+  const path = options.path ?? '/lifeline'
+  if (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path)) {
+    issues.push({ field: 'path', problem: 'must be a pathname starting with "/" (no query, fragment or spaces)' })
+  }
+  const allowedOrigins = new Set<string>()
+  if (options.allowedOrigins !== undefined && !Array.isArray(options.allowedOrigins)) {
+    issues.push({ field: 'allowedOrigins', problem: 'must be an array of exact origins (no wildcard)' })
+  }
+  for (const [index, origin] of (Array.isArray(options.allowedOrigins) ? options.allowedOrigins : []).entries()) {
+    const problem = originProblem(origin)
+    if (problem) issues.push({ field: `allowedOrigins[${String(index)}]`, problem })
+    else allowedOrigins.add(origin)
+  }
+  hook('authenticate', options.authenticate)
+  hook('authenticateUpgrade', options.authenticateUpgrade)
+  hook('authorize', options.authorize)
+  const heartbeatMs = integer('heartbeat.intervalMs', options.heartbeat?.intervalMs, 25_000, 10, DAY_MS)
+  const heartbeatTimeoutMs = integer('heartbeat.timeoutMs', options.heartbeat?.timeoutMs, 2 * heartbeatMs, 10, DAY_MS)
+  if (heartbeatTimeoutMs < heartbeatMs) {
+    issues.push({ field: 'heartbeat.timeoutMs', problem: 'must be at least heartbeat.intervalMs' })
+  }
+  const maxConnectionsPerPrincipal = integer(
+    'maxConnectionsPerPrincipal',
+    options.maxConnectionsPerPrincipal,
+    10,
+    1,
+    1e6,
+  )
+  const maxSessionsPerPrincipal = integer('maxSessionsPerPrincipal', options.maxSessionsPerPrincipal, 20, 1, 1e6)
+  if (maxSessionsPerPrincipal < maxConnectionsPerPrincipal) {
+    issues.push({ field: 'maxSessionsPerPrincipal', problem: 'must be at least maxConnectionsPerPrincipal' })
+  }
+  const rateLimit =
+    options.rateLimit === false
+      ? null
+      : {
+          messages: integer('rateLimit.messages', options.rateLimit?.messages, 100, 1, 1e9),
+          perMs: integer('rateLimit.perMs', options.rateLimit?.perMs, 1000, 1, DAY_MS),
+        }
+
+  const resolved: ResolvedServerOptions = {
+    host: options.host ?? '127.0.0.1',
+    path,
+    allowedOrigins,
+    allowNoOrigin: options.allowNoOrigin ?? true,
+    helloTimeoutMs: integer('helloTimeoutMs', options.helloTimeoutMs, 5000, 1, DAY_MS),
+    handshakeTimeoutMs: integer('handshakeTimeoutMs', options.handshakeTimeoutMs, 10_000, 1, DAY_MS),
+    heartbeatMs,
+    heartbeatTimeoutMs,
+    resumeWindowMs: integer('resume.windowMs', options.resume?.windowMs, 120_000, 0, DAY_MS),
+    maxReplayMessages: integer('resume.maxMessages', options.resume?.maxMessages, 1000, 0, 1e7),
+    maxReplayBytes: integer('resume.maxBytes', options.resume?.maxBytes, 1024 * 1024, 0, 2 ** 32),
+    maxPayload: integer('maxPayload', options.maxPayload, 64 * 1024, 64, 2 ** 30),
+    rateLimit,
+    maxBufferedBytes: integer('maxBufferedBytes', options.maxBufferedBytes, 1024 * 1024, 1024, 2 ** 32),
+    maxConnectionsPerPrincipal,
+    maxSessionsPerPrincipal,
+    maxChannelsPerConnection: integer('maxChannelsPerConnection', options.maxChannelsPerConnection, 100, 1, 1e6),
+    maxChannelNameLength: integer('maxChannelNameLength', options.maxChannelNameLength, 200, 1, 10_000),
+    maxDedupeIds: integer('maxDedupeIds', options.maxDedupeIds, 10_000, 0, 1e7),
+  }
+  if (issues.length > 0) throw new InvalidOptionsError(issues)
+  return resolved
+}
+
+/** Why `origin` cannot be an allowlist entry, or '' when it can. */
+function originProblem(origin: unknown): string {
+  if (typeof origin !== 'string') return 'must be a string'
+  if (origin === '*' || origin.includes('*')) return 'no wildcards: list every exact origin'
+  if (origin === 'null') return 'the "null" origin is always refused'
+  let parsed: URL
+  try {
+    parsed = new URL(origin)
+  } catch {
+    return 'must be an origin such as https://app.example.com'
+  }
+  if (parsed.origin !== origin) return `must be exactly an origin (did you mean "${parsed.origin}"?)`
+  return ''
+}

@@ -1,0 +1,373 @@
+import { createServer } from 'node:http'
+import type { IncomingMessage, Server as HttpServer } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer } from 'ws'
+import type { WebSocket } from 'ws'
+import type { StreamPosition } from '../core'
+import type { Broker, BrokerMessage } from './broker'
+import { Connection } from './connection'
+import type { ConnectionContext } from './connection'
+import { errorName, LifelineServerError } from './errors'
+import { channelProblem } from './frames'
+import { createMemoryBroker } from './memory-broker'
+import { resolveServerOptions } from './options'
+import type { LifelineServerOptions, Principal } from './options'
+import { SessionRegistry } from './sessions'
+import { handleProbe, handleUpgrade, pathnameOf, refuseUpgrade } from './upgrade'
+import type { UpgradeContext } from './upgrade'
+
+/** A connection as the server controls see it (tests, admin tools). */
+export interface LifelineConnectionInfo {
+  /** 1 for the first connection since start, then increasing. */
+  readonly id: number
+  /** The authenticated principal; null until `hello` is answered. */
+  readonly principal: Principal | null
+  /** The session id (a client secret: do not log it); null until `hello` is answered. */
+  readonly session: string | null
+  /** Channels it is subscribed to. */
+  readonly channels: readonly string[]
+  /** Peer address. */
+  readonly remoteAddress: string | undefined
+  /** Starts the close handshake with this code and reason (destroyed after 1 s if it does not finish). */
+  close(code: number, reason?: string): void
+  /** Destroys the socket without a close frame. */
+  terminate(): void
+}
+
+/** Counters of what the server holds; all back to 0 after every client left and sessions expired. */
+export interface LifelineServerStats {
+  /** Open WebSocket connections. */
+  readonly connections: number
+  /** Sessions, connected or waiting to be resumed. */
+  readonly sessions: number
+  /** Channel subscriptions over all connections. */
+  readonly subscriptions: number
+  /** Upgrade requests being checked. */
+  readonly handshakes: number
+  /** Principals with at least one authenticated connection. */
+  readonly principals: number
+  /** Calls to the logger that threw (and were swallowed so that logging cannot take connections down). */
+  readonly logErrors: number
+}
+
+/** A running lifeline server. */
+export interface LifelineServer {
+  /** `ws://host:port/path` (for an attached server: of its current address; '' while it does not listen). */
+  readonly url: string
+  /** The port listened on (0 while an attached server does not listen). */
+  readonly port: number
+  /** The broker in use. */
+  readonly broker: Broker
+  /** Publishes `data` (any JSON-serialisable value) on `channel` from the application; resolves with its position. */
+  publish(channel: string, data: unknown): Promise<StreamPosition>
+  /** The open connections. */
+  connections(): LifelineConnectionInfo[]
+  /** Closes the connection holding session `sessionId` with `code`; false when none does. */
+  closeSession(sessionId: string, code: number, reason?: string): boolean
+  /** Forgets session `sessionId` and closes its connection with 4003; false when there is no such session. */
+  expireSession(sessionId: string): boolean
+  /** What the server holds now. */
+  stats(): LifelineServerStats
+  /**
+   * Closes every connection with 1001, stops every timer, closes the broker if the server created it and the HTTP
+   * server if it made its own, then resolves. Idempotent.
+   */
+  close(): Promise<void>
+}
+
+const ANONYMOUS_ID = 'anonymous'
+
+/** Whether `code` may be sent in a close frame (RFC 6455 §7.4). */
+function isSendableCloseCode(code: number): boolean {
+  return (
+    Number.isInteger(code) &&
+    ((code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999))
+  )
+}
+
+function listen(server: HttpServer, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error)
+    server.once('error', onError)
+    server.listen(port, host, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+}
+
+/**
+ * Starts the lifeline protocol reference server over WebSocket, on its own HTTP server (`port`) or on an existing one
+ * (`server`). See docs/protocol.md for the protocol, and {@link LifelineServerOptions} for the limits it enforces.
+ *
+ * @example
+ * const server = await createLifelineServer({
+ *   port: 8080,
+ *   allowedOrigins: ['https://app.example.com'],
+ *   authenticate: async ({ token }) => (token ? verify(token) : null),
+ *   authorize: ({ principal, channel }) => channel.startsWith(`user:${principal.id}:`),
+ * })
+ * await server.publish('news', { title: 'hello' })
+ */
+export async function createLifelineServer(options: LifelineServerOptions): Promise<LifelineServer> {
+  const resolved = resolveServerOptions(options)
+  const anonymousOnly = options.authenticate === undefined && options.authenticateUpgrade === undefined
+  const ownsBroker = options.broker === undefined
+  const broker =
+    options.broker ??
+    createMemoryBroker({
+      windowMs: resolved.resumeWindowMs,
+      maxMessages: resolved.maxReplayMessages,
+      maxBytes: resolved.maxReplayBytes,
+    })
+  const { logger } = options
+  let logErrors = 0
+  const log = (level: 'info' | 'warn', message: string, details?: Record<string, unknown>): void => {
+    if (!logger) return
+    try {
+      logger[level](message, details)
+    } catch (_error) {
+      logErrors += 1
+    }
+  }
+  if (anonymousOnly) log('warn', 'no authentication hook: every client connects as the anonymous principal')
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    maxPayload: resolved.maxPayload,
+  })
+  const connections = new Set<Connection>()
+  const byPrincipal = new Map<string, Set<Connection>>()
+  const handshakes = new Set<Duplex>()
+  const rawSockets = new Set<Socket>()
+  const uncapped = (principalId: string): boolean => anonymousOnly && principalId === ANONYMOUS_ID
+  const sessions = new SessionRegistry<Connection>({
+    windowMs: resolved.resumeWindowMs,
+    maxPerPrincipal: resolved.maxSessionsPerPrincipal,
+    maxDedupeIds: resolved.maxDedupeIds,
+    uncapped,
+  })
+  let nextId = 0
+  let closed = false
+  let closing: Promise<void> | null = null
+
+  const context: ConnectionContext = {
+    options: resolved,
+    broker,
+    log,
+    authenticate: options.authenticate,
+    authorize: options.authorize,
+    encoded: new WeakMap<BrokerMessage, string>(),
+    admit(connection, principal, sessionId) {
+      const session = sessionId === undefined ? undefined : sessions.find(sessionId, principal.id)
+      const owned = byPrincipal.get(principal.id) ?? new Set<Connection>()
+      if (!uncapped(principal.id)) {
+        let active = 0
+        for (const other of owned) if (!other.closing && other !== session?.owner) active += 1
+        if (active >= resolved.maxConnectionsPerPrincipal) return { code: 1013, reason: 'too many connections' }
+      }
+      const resumed = session !== undefined
+      const attached = session ?? sessions.create(principal.id)
+      sessions.attach(attached, connection)
+      owned.add(connection)
+      byPrincipal.set(principal.id, owned)
+      return { session: attached, resumed }
+    },
+    released(connection) {
+      connections.delete(connection)
+      const principalId = connection.principal?.id
+      const owned = principalId === undefined ? undefined : byPrincipal.get(principalId)
+      owned?.delete(connection)
+      if (principalId !== undefined && owned?.size === 0) byPrincipal.delete(principalId)
+      if (connection.session) sessions.detach(connection.session, connection)
+    },
+  }
+
+  const upgradeContext: UpgradeContext = {
+    options: resolved,
+    wss,
+    authenticateUpgrade: options.authenticateUpgrade,
+    log,
+    closing: () => closed,
+    handshakes,
+    accept(socket: WebSocket, request: IncomingMessage, principal: Principal | null) {
+      if (closed) {
+        socket.terminate()
+        return
+      }
+      nextId += 1
+      const request_ = { headers: request.headers, url: request.url ?? '', remoteAddress: request.socket.remoteAddress }
+      const connection = new Connection(nextId, socket, request_, principal, context)
+      connections.add(connection)
+      log('info', 'connection opened', { connection: nextId, principal: principal?.id ?? null })
+    },
+  }
+
+  const own = options.server === undefined
+  const checkEveryMs = Math.max(25, Math.min(1000, Math.floor(resolved.handshakeTimeoutMs / 4)))
+  const httpServer =
+    options.server ??
+    createServer(
+      {
+        // Slowloris: a request (an upgrade included) whose headers do not complete in time gets 408 and is closed.
+        headersTimeout: resolved.handshakeTimeoutMs,
+        requestTimeout: resolved.handshakeTimeoutMs,
+        connectionsCheckingInterval: checkEveryMs,
+      },
+      (request, response) => {
+        handleProbe(upgradeContext, request, response).catch((error: unknown) => {
+          log('warn', 'probe failed', { error: errorName(error) })
+          response.destroy()
+        })
+      },
+    )
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (pathnameOf(request.url) !== resolved.path) {
+      // On a shared server another handler may own this path.
+      if (own) refuseUpgrade(socket, 404, 'not found')
+      return
+    }
+    handleUpgrade(upgradeContext, request, socket, head).catch((error: unknown) => {
+      log('warn', 'upgrade failed', { error: errorName(error) })
+      socket.destroy()
+    })
+  }
+  const onConnection = (socket: Socket): void => {
+    rawSockets.add(socket)
+    socket.once('close', () => rawSockets.delete(socket))
+  }
+  httpServer.on('upgrade', onUpgrade)
+  if (own) httpServer.on('connection', onConnection)
+
+  const heartbeat = setInterval(
+    () => {
+      const now = performance.now()
+      for (const connection of connections) connection.checkLiveness(now)
+    },
+    Math.max(5, Math.floor(resolved.heartbeatMs / 2)),
+  )
+
+  const shutdown = async (): Promise<void> => {
+    closed = true
+    clearInterval(heartbeat)
+    httpServer.off('upgrade', onUpgrade)
+    for (const socket of handshakes) socket.destroy()
+    const gone = [...connections].map(
+      (connection) => new Promise<void>((resolve) => connection.socket.once('close', () => resolve())),
+    )
+    for (const connection of connections) connection.close(1001, 'server shutting down')
+    await Promise.all(gone)
+    sessions.clear()
+    if (ownsBroker) await broker.close()
+    if (own) {
+      for (const socket of rawSockets) socket.destroy()
+      if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()))
+      httpServer.off('connection', onConnection)
+    }
+    await new Promise<void>((resolve) => wss.close(() => resolve()))
+  }
+
+  if (own) {
+    try {
+      await listen(httpServer, options.port ?? 0, resolved.host)
+    } catch (error) {
+      await shutdown()
+      throw error
+    }
+  }
+
+  const address = (): AddressInfo | null => {
+    const value = httpServer.address()
+    return value !== null && typeof value === 'object' ? value : null
+  }
+  const infoOf = (connection: Connection): LifelineConnectionInfo => ({
+    id: connection.id,
+    principal: connection.principal,
+    session: connection.session?.id ?? null,
+    channels: [...connection.subscriptions.keys()],
+    remoteAddress: connection.request.remoteAddress,
+    close(code, reason = '') {
+      assertCloseArguments(code, reason)
+      connection.close(code, reason)
+    },
+    terminate: () => connection.terminate(),
+  })
+
+  return {
+    get url() {
+      const current = address()
+      if (!current) return ''
+      const host = current.family === 'IPv6' ? `[${current.address}]` : current.address
+      return `ws://${host}:${String(current.port)}${resolved.path}`
+    },
+    get port() {
+      return address()?.port ?? 0
+    },
+    broker,
+    publish(channel, data) {
+      if (closed) return Promise.reject(new LifelineServerError('SERVER_CLOSED', 'The lifeline server was closed'))
+      const problem = typeof channel === 'string' ? channelProblem(channel, resolved.maxChannelNameLength) : ''
+      if (typeof channel !== 'string' || problem) {
+        return Promise.reject(new LifelineServerError('INVALID_CHANNEL', problem || 'channel must be a string'))
+      }
+      let payload: string | undefined
+      try {
+        payload = JSON.stringify(data)
+      } catch (error) {
+        return Promise.reject(
+          new LifelineServerError('INVALID_DATA', 'data is not JSON-serialisable', { cause: error }),
+        )
+      }
+      if (payload === undefined) {
+        return Promise.reject(new LifelineServerError('INVALID_DATA', 'data is not JSON-serialisable'))
+      }
+      return broker.publish(channel, payload)
+    },
+    connections: () => [...connections].map(infoOf),
+    closeSession(sessionId, code, reason = '') {
+      assertCloseArguments(code, reason)
+      const owner = sessions.get(sessionId)?.owner
+      if (!owner) return false
+      owner.close(code, reason)
+      return true
+    },
+    expireSession(sessionId) {
+      const session = sessions.get(sessionId)
+      if (!session) return false
+      const owner = session.owner
+      sessions.drop(session)
+      if (owner) {
+        owner.session = null
+        owner.close(4003, 'session expired')
+      }
+      return true
+    },
+    stats() {
+      let subscriptions = 0
+      for (const connection of connections) subscriptions += connection.subscriptions.size
+      return {
+        connections: connections.size,
+        sessions: sessions.size,
+        subscriptions,
+        handshakes: handshakes.size,
+        principals: byPrincipal.size,
+        logErrors,
+      }
+    },
+    close() {
+      closing ??= shutdown()
+      return closing
+    },
+  }
+}
+
+function assertCloseArguments(code: number, reason: string): void {
+  if (!isSendableCloseCode(code)) {
+    throw new LifelineServerError('INVALID_ARGUMENT', `Not a close code that can be sent: ${String(code)}`)
+  }
+  if (Buffer.byteLength(reason) > 123)
+    throw new LifelineServerError('INVALID_ARGUMENT', 'A close reason is at most 123 bytes')
+}

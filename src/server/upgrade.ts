@@ -1,0 +1,157 @@
+import { STATUS_CODES } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { WebSocket, WebSocketServer } from 'ws'
+import { errorName } from './errors'
+import { isPrincipal } from './options'
+import type { AuthRequest, Principal, ResolvedServerOptions, ServerLog } from './options'
+
+/** What the upgrade handler needs from its server. Internal. */
+export interface UpgradeContext {
+  readonly options: ResolvedServerOptions
+  readonly wss: WebSocketServer
+  readonly authenticateUpgrade: ((request: AuthRequest) => Principal | null | Promise<Principal | null>) | undefined
+  readonly log: ServerLog
+  /** Whether the server is shutting down (upgrades are then refused with 503). */
+  readonly closing: () => boolean
+  /** Sockets between the `upgrade` event and the end of the handshake, destroyed by `close()`. */
+  readonly handshakes: Set<Duplex>
+  accept(socket: WebSocket, request: IncomingMessage, principal: Principal | null): void
+}
+
+/** The pathname of a request URL, without decoding. */
+export function pathnameOf(url: string | undefined): string {
+  return (url ?? '').split('?', 1)[0] ?? ''
+}
+
+/**
+ * Why the request's `Origin` is refused, or '' when it is allowed. Exact comparison only: no wildcard, no suffix or
+ * prefix matching, the `null` origin (sandboxed frames, file: pages) always refused, and a missing header (a client
+ * that is not a browser) allowed only with `allowNoOrigin`.
+ */
+export function originRefusal(request: IncomingMessage, options: ResolvedServerOptions): string {
+  const origin = request.headers.origin
+  if (origin === undefined) return options.allowNoOrigin ? '' : 'origin required'
+  if (origin === 'null') return 'origin not allowed'
+  return options.allowedOrigins.has(origin) ? '' : 'origin not allowed'
+}
+
+/** Answers a refused upgrade on the raw socket with a short JSON body, then destroys the socket once flushed. */
+export function refuseUpgrade(socket: Duplex, status: number, error: string): void {
+  if (socket.destroyed) return
+  const body = JSON.stringify({ error })
+  const head = [
+    `HTTP/1.1 ${String(status)} ${STATUS_CODES[status] ?? 'Error'}`,
+    'Connection: close',
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${String(Buffer.byteLength(body))}`,
+    'Cache-Control: no-store',
+  ].join('\r\n')
+  socket.once('finish', () => socket.destroy())
+  socket.end(`${head}\r\n\r\n${body}`)
+}
+
+const authRequestOf = (request: IncomingMessage): AuthRequest => ({
+  headers: request.headers,
+  url: request.url ?? '',
+  remoteAddress: request.socket.remoteAddress,
+})
+
+/**
+ * Checks an upgrade request for our path (origin, then `authenticateUpgrade`) and completes the handshake, all before
+ * any 101 is sent. A handshake that takes longer than `handshakeTimeoutMs` (a hung hook) is destroyed.
+ */
+export async function handleUpgrade(
+  context: UpgradeContext,
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): Promise<void> {
+  const { options, log } = context
+  const details = { origin: request.headers.origin ?? null, remoteAddress: request.socket.remoteAddress ?? null }
+  const onError = (error: Error): void => log('warn', 'handshake socket error', { error: errorName(error) })
+  const timer = setTimeout(() => {
+    // No answer: a peer that stalls its own handshake may not read one either.
+    log('warn', 'handshake timed out', details)
+    socket.destroy()
+  }, options.handshakeTimeoutMs)
+  const done = (): void => {
+    clearTimeout(timer)
+    socket.off('error', onError)
+    socket.off('close', done)
+    context.handshakes.delete(socket)
+  }
+  socket.on('error', onError)
+  socket.once('close', done)
+  context.handshakes.add(socket)
+
+  if (context.closing()) return refuseUpgrade(socket, 503, 'server shutting down')
+  const refusal = originRefusal(request, options)
+  if (refusal) {
+    log('warn', 'upgrade refused: ' + refusal, details)
+    return refuseUpgrade(socket, 403, refusal)
+  }
+  let principal: Principal | null = null
+  if (context.authenticateUpgrade) {
+    let result: unknown
+    try {
+      result = await context.authenticateUpgrade(authRequestOf(request))
+    } catch (error) {
+      log('warn', 'authenticateUpgrade threw', {
+        ...details,
+        error: errorName(error),
+      })
+      return refuseUpgrade(socket, 500, 'authentication failed')
+    }
+    if (socket.destroyed) return done()
+    if (!isPrincipal(result)) {
+      log('warn', 'upgrade refused: unauthorized', details)
+      return refuseUpgrade(socket, 401, 'unauthorized')
+    }
+    principal = result
+  }
+  if (context.closing()) return refuseUpgrade(socket, 503, 'server shutting down')
+  context.wss.handleUpgrade(request, socket, head, (webSocket) => {
+    done()
+    context.accept(webSocket, request, principal)
+  })
+}
+
+/**
+ * Answers a plain HTTP request to the lifeline path the way the upgrade would be refused (403, 401) or with 426, so a
+ * browser client that cannot see why its upgrade failed can probe the same URL and tell the user. Own server only.
+ */
+export async function handleProbe(
+  context: UpgradeContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const answer = (status: number, error: string, headers: Record<string, string> = {}): void => {
+    if (response.headersSent || response.destroyed) return
+    const body = JSON.stringify({ error })
+    response.writeHead(status, {
+      ...headers,
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': String(Buffer.byteLength(body)),
+      'Cache-Control': 'no-store',
+    })
+    response.end(body)
+  }
+  if (pathnameOf(request.url) !== context.options.path) return answer(404, 'not found')
+  const refusal = originRefusal(request, context.options)
+  if (refusal) return answer(403, refusal)
+  const origin = request.headers.origin
+  const cors: Record<string, string> =
+    origin === undefined ? {} : { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' }
+  if (context.authenticateUpgrade) {
+    let result: unknown
+    try {
+      result = await context.authenticateUpgrade(authRequestOf(request))
+    } catch (error) {
+      context.log('warn', 'authenticateUpgrade threw', { error: errorName(error) })
+      return answer(500, 'authentication failed', cors)
+    }
+    if (!isPrincipal(result)) return answer(401, 'unauthorized', cors)
+  }
+  answer(426, 'upgrade required', { ...cors, Upgrade: 'websocket' })
+}

@@ -1,5 +1,3 @@
-import { DEV } from './dev'
-
 /** Stable codes carried by every error the library raises or reports. Match on `error.code`, not on messages. */
 export type LifelineErrorCode =
   | 'INVALID_URL'
@@ -18,22 +16,24 @@ export type LifelineErrorCode =
   | 'TRANSPORT_ERROR'
   | 'MISSING_PROVIDER'
 
-const hints: Partial<Record<LifelineErrorCode, string>> = DEV
-  ? {
-      INVALID_URL: 'Use an absolute ws:// or wss:// URL, or a path on this page; no credentials or #fragment.',
-      INSECURE_TRANSPORT: 'The page is https: serve the socket over wss:// (browsers block ws:// as mixed content).',
-      INVALID_OPTIONS: 'See `issues` for every bad field.',
-      INVALID_MESSAGE: 'Send a string (valid UTF-16), binary data, or a JSON-serialisable value.',
-      MESSAGE_TOO_LARGE: 'Split the message, or raise maxMessageBytes (and the server limit).',
-      QUEUE_FULL: 'Wait for the connection to drain the outbox, raise outbox limits, or use overflow: "drop-oldest".',
-      CONNECT_TIMEOUT: 'Check the URL, that the server is up, and that no proxy holds the upgrade.',
-      HEARTBEAT_TIMEOUT: 'The link went silent (half-open); the client replaced it.',
-      TOKEN_REFRESH_FAILED: 'getToken() threw, hung, returned a non-string, or its tokens keep being refused.',
-      MAX_ATTEMPTS: 'Call retry() to start over, or raise maxAttempts.',
-      TRANSPORT_ERROR: "In Node pass environment: { WebSocket } from the 'ws' package.",
-      MISSING_PROVIDER: 'Wrap the tree in <LifelineProvider> or pass a client.',
-    }
-  : {}
+// Inline so bundlers drop the table from production builds (an imported constant is folded too late to tree-shake).
+const hints: Partial<Record<LifelineErrorCode, string>> =
+  process.env.NODE_ENV !== 'production'
+    ? {
+        INVALID_URL: 'Use an absolute ws:// or wss:// URL, or a path on this page; no credentials or #fragment.',
+        INSECURE_TRANSPORT: 'The page is https: serve the socket over wss:// (browsers block ws:// as mixed content).',
+        INVALID_OPTIONS: 'See `issues` for every bad field.',
+        INVALID_MESSAGE: 'Send a string (valid UTF-16), binary data, or a JSON-serialisable value.',
+        MESSAGE_TOO_LARGE: 'Split the message, or raise maxMessageBytes (and the server limit).',
+        QUEUE_FULL: 'Wait for the connection to drain the outbox, raise outbox limits, or use overflow: "drop-oldest".',
+        CONNECT_TIMEOUT: 'Check the URL, that the server is up, and that no proxy holds the upgrade.',
+        HEARTBEAT_TIMEOUT: 'The link went silent (half-open); the client replaced it.',
+        TOKEN_REFRESH_FAILED: 'getToken() threw, hung, returned a non-string, or its tokens keep being refused.',
+        MAX_ATTEMPTS: 'Call retry() to start over, or raise maxAttempts.',
+        TRANSPORT_ERROR: "In Node pass environment: { WebSocket } from the 'ws' package.",
+        MISSING_PROVIDER: 'Wrap the tree in <LifelineProvider> or pass a client.',
+      }
+    : {}
 
 /** Base class of every library error: a stable `code` to match on, and a developer `hint` (development builds). */
 export class LifelineError extends Error {

@@ -1,12 +1,13 @@
 import type { BackoffOption } from './backoff'
-import { defaultCloseCodes, type CloseCodeTable } from './close-codes'
+import { defaultCloseCodes } from './close-codes'
 import type { Environment } from './environment'
 import type { Logger } from './logger'
 import type { MachineConfig } from './machine'
 import type { ResolvedOutboxOptions, OutboxOptions } from './outbox'
 import type { Protocol } from './protocol'
 import type { CloseRule, InboundData, OutboundData } from './types'
-import { IssueList } from './validate'
+import { clamp } from './backoff'
+import { validateOptions } from './validate-options'
 
 /** Heartbeat settings. Browsers cannot send ping frames, so the heartbeat is an application message. */
 export interface HeartbeatOptions {
@@ -78,130 +79,59 @@ export interface ResolvedOptions {
   maxMessageBytes: number
 }
 
-const functionOptions = ['protocol', 'getToken', 'authMessage', 'onSessionExpired', 'logger', 'environment', 'url']
-const otherOptions = ['protocols', 'autoConnect', 'binaryType', 'backoff', 'heartbeat', 'closeCodes', 'outbox']
-const actions = ['reconnect', 'reconnect-spread', 'stop', 'refresh-token', 'rate-limit', 'session-expired', 'fail-outbound']
-const MINUTE = 60_000
+/** Numeric options: [default, min, max]. */
+export const NUMERIC_OPTIONS = {
+  // ≥ 1 ms: with 0, full jitter would always draw 0, a tight reconnect loop.
+  minDelayMs: [500, 1, 600_000],
+  maxDelayMs: [30_000, 0, 3_600_000],
+  maxAttempts: [Infinity, 0, Infinity],
+  stableAfterMs: [5000, 0, 3_600_000],
+  connectTimeoutMs: [10_000, 1, 600_000],
+  closeTimeoutMs: [5000, 1, 600_000],
+  maxTokenRefreshes: [3, 0, 1000],
+  tokenRefreshWindowMs: [30_000, 0, 3_600_000],
+  maxMessageBytes: [1 << 20, 1, 1 << 30],
+} as const satisfies Record<string, readonly [number, number, number]>
 
-/** Applies defaults and validates every option, throwing one `InvalidOptionsError` that lists every bad field. */
+const number = (value: unknown, [fallback, min, max]: readonly [number, number, number]): number =>
+  clamp(typeof value === 'number' ? value : fallback, min, max)
+
+/**
+ * Applies defaults. In development builds every option is validated first (one `InvalidOptionsError` lists every bad
+ * field); production builds skip that text-heavy check, as React does with its warnings, and clamp numbers into range.
+ */
 export function resolveOptions(options: LifelineOptions): ResolvedOptions {
-  const list = new IssueList()
-  if (!isObject(options)) {
-    list.add('options', 'must be an object with a url')
-    list.throwIfAny()
-  }
+  // Written inline (not an imported constant) so that bundlers drop the validator from production builds.
+  if (process.env.NODE_ENV !== 'production') validateOptions(options)
   const input = options as unknown as Record<string, unknown>
-  const numbers: Record<string, [fallback: number, min: number, max?: number]> = {
-    // ≥ 1 ms: with 0, full jitter would always draw 0, a tight reconnect loop.
-    minDelayMs: [500, 1, 10 * MINUTE],
-    maxDelayMs: [30_000, 0, 60 * MINUTE],
-    maxAttempts: [Infinity, 0, Infinity],
-    stableAfterMs: [5000, 0, 60 * MINUTE],
-    connectTimeoutMs: [10_000, 1, 10 * MINUTE],
-    closeTimeoutMs: [5000, 1, 10 * MINUTE],
-    maxTokenRefreshes: [3, 0, 1000],
-    tokenRefreshWindowMs: [30_000, 0, 60 * MINUTE],
-    maxMessageBytes: [1 << 20, 1, 1 << 30],
+  const value = {} as Record<keyof typeof NUMERIC_OPTIONS, number>
+  for (const name of Object.keys(NUMERIC_OPTIONS) as (keyof typeof NUMERIC_OPTIONS)[]) {
+    value[name] = number(input[name], NUMERIC_OPTIONS[name])
   }
-  const value: Record<string, number> = {}
-  for (const [name, [fallback, min, max]] of Object.entries(numbers)) {
-    const given = input[name]
-    value[name] = given === undefined ? fallback : list.number(name, given, min, max) ? given : fallback
-  }
-  for (const name of Object.keys(input)) {
-    if (!Object.hasOwn(numbers, name) && !functionOptions.includes(name) && !otherOptions.includes(name)) {
-      list.add(name, 'is not a known option')
-    }
-  }
-  for (const name of ['getToken', 'authMessage', 'onSessionExpired']) {
-    if (input[name] !== undefined && typeof input[name] !== 'function') list.add(name, 'must be a function')
-  }
-  if ((value.minDelayMs ?? 0) > (value.maxDelayMs ?? 0)) list.add('minDelayMs', 'must not exceed maxDelayMs')
-  const { backoff = 'full-jitter', binaryType = 'arraybuffer', protocols } = options
-  if (typeof backoff !== 'function' && backoff !== 'full-jitter' && backoff !== 'decorrelated') {
-    list.add('backoff', "must be 'full-jitter', 'decorrelated' or a function")
-  }
-  if (binaryType !== 'arraybuffer' && binaryType !== 'blob') list.add('binaryType', "must be 'arraybuffer' or 'blob'")
-  const protocolList = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols]
-  const validTokens = protocolList.every((name) => typeof name === 'string' && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name))
-  // Browsers throw a SyntaxError from the WebSocket constructor for a repeated subprotocol.
-  if (!validTokens || new Set(protocolList).size !== protocolList.length) {
-    list.add('protocols', 'must be distinct subprotocol tokens (RFC 6455 §4.1)')
-  }
-
-  const closeCodes: Record<number, CloseRule> = { ...defaultCloseCodes }
-  for (const [key, rule] of Object.entries(options.closeCodes ?? {})) {
-    const code = Number(key)
-    if (!Number.isInteger(code) || code < 1000 || code > 4999) {
-      list.add(`closeCodes.${key}`, 'must be a code 1000–4999')
-      continue
-    }
-    const given = (isObject(rule) ? rule : {}) as Partial<Record<keyof CloseRule, unknown>>
-    const before = list.issues.length
-    if (!actions.includes(given.action as string)) list.add(`closeCodes.${key}.action`, `must be one of ${actions.join(', ')}`)
-    else if (typeof given.name !== 'string') list.add(`closeCodes.${key}.name`, 'must be a string')
-    if (given.floorMs !== undefined) list.number(`closeCodes.${key}.floorMs`, given.floorMs, 0, 60 * MINUTE)
-    if (list.issues.length === before) closeCodes[code] = rule
-  }
-
-  let heartbeat: ResolvedOptions['heartbeat'] = null
-  const hb: unknown = options.heartbeat
-  if (hb === true || isObject(hb)) {
-    const given: HeartbeatOptions = hb === true ? {} : hb
-    unknownKeys(list, 'heartbeat', given, ['intervalMs', 'timeoutMs', 'message', 'isPong'])
-    const intervalMs = given.intervalMs ?? 25_000
-    const timeoutMs = given.timeoutMs ?? 10_000
-    const intervalOk = list.number('heartbeat.intervalMs', intervalMs, 1, 60 * MINUTE)
-    const timeoutOk = list.number('heartbeat.timeoutMs', timeoutMs, 1, 60 * MINUTE)
-    if (given.isPong !== undefined && typeof given.isPong !== 'function') list.add('heartbeat.isPong', 'must be a function')
-    if (intervalOk && timeoutOk) heartbeat = { intervalMs, timeoutMs }
-  } else if (hb !== undefined && hb !== false) list.add('heartbeat', 'must be a boolean or an object')
-
-  const givenBox: unknown = options.outbox ?? {}
-  if (!isObject(givenBox)) list.add('outbox', 'must be an object')
-  const box: OutboxOptions = isObject(givenBox) ? givenBox : {}
-  unknownKeys(list, 'outbox', box, ['maxMessages', 'maxBytes', 'overflow', 'ttlMs', 'maxSendAttempts'])
-  const outbox: ResolvedOutboxOptions = {
-    maxMessages: box.maxMessages ?? 1000,
-    maxBytes: box.maxBytes ?? 1 << 20,
-    overflow: box.overflow ?? 'reject',
-    ttlMs: box.ttlMs ?? null,
-    maxSendAttempts: box.maxSendAttempts ?? 5,
-  }
-  list.number('outbox.maxMessages', outbox.maxMessages, 1, 1_000_000)
-  list.number('outbox.maxBytes', outbox.maxBytes, 1, 1 << 30)
-  list.number('outbox.maxSendAttempts', outbox.maxSendAttempts, 1, 1000)
-  if (outbox.ttlMs !== null) list.number('outbox.ttlMs', outbox.ttlMs, 1)
-  if (outbox.overflow !== 'reject' && outbox.overflow !== 'drop-oldest') {
-    list.add('outbox.overflow', "must be 'reject' or 'drop-oldest'")
-  }
-  list.throwIfAny()
-
+  const hb = options.heartbeat
+  const box = options.outbox
+  const { maxMessageBytes, ...machine } = value
   return {
     machine: {
-      minDelayMs: value.minDelayMs!,
-      maxDelayMs: value.maxDelayMs!,
-      maxAttempts: value.maxAttempts!,
-      backoff,
-      closeCodes: closeCodes as CloseCodeTable,
+      ...machine,
+      maxDelayMs: Math.max(value.minDelayMs, value.maxDelayMs),
+      backoff: options.backoff ?? 'full-jitter',
+      closeCodes: { ...defaultCloseCodes, ...options.closeCodes },
       canRefreshToken: typeof options.getToken === 'function',
-      maxTokenRefreshes: value.maxTokenRefreshes!,
-      tokenRefreshWindowMs: value.tokenRefreshWindowMs!,
-      connectTimeoutMs: value.connectTimeoutMs!,
-      closeTimeoutMs: value.closeTimeoutMs!,
-      stableAfterMs: value.stableAfterMs!,
     },
-    outbox,
-    heartbeat,
-    maxMessageBytes: value.maxMessageBytes!,
+    outbox: {
+      maxMessages: number(box?.maxMessages, [1000, 1, 1_000_000]),
+      maxBytes: number(box?.maxBytes, [1 << 20, 1, 1 << 30]),
+      overflow: box?.overflow === 'drop-oldest' ? 'drop-oldest' : 'reject',
+      ttlMs: box?.ttlMs ? number(box.ttlMs, [0, 1, Number.MAX_SAFE_INTEGER]) : null,
+      maxSendAttempts: number(box?.maxSendAttempts, [5, 1, 1000]),
+    },
+    heartbeat: hb
+      ? {
+          intervalMs: number(hb === true ? undefined : hb.intervalMs, [25_000, 1, 3_600_000]),
+          timeoutMs: number(hb === true ? undefined : hb.timeoutMs, [10_000, 1, 3_600_000]),
+        }
+      : null,
+    maxMessageBytes,
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-/** Reports keys of a nested option object that are not known (typos such as `maxMesages`). */
-function unknownKeys(list: IssueList, prefix: string, value: object, known: readonly string[]): void {
-  for (const key of Object.keys(value)) if (!known.includes(key)) list.add(`${prefix}.${key}`, 'is not a known option')
 }

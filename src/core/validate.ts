@@ -1,4 +1,3 @@
-import { DEV } from './dev'
 import { InsecureTransportError, InvalidMessageError, InvalidOptionsError, InvalidUrlError, type OptionIssue } from './errors'
 import type { PageLocation } from './environment'
 import type { OutboundData } from './types'
@@ -55,12 +54,12 @@ export function measureMessage(data: OutboundData): number {
 export class IssueList {
   readonly issues: OptionIssue[] = []
   add(field: string, problem: string): void {
-    this.issues.push({ field, problem: DEV ? problem : 'invalid' })
+    this.issues.push({ field, problem })
   }
   /** Checks `value` is a number in [min, max] (`Infinity` allowed only if `max` is). Returns whether it is. */
   number(field: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): value is number {
     const ok = typeof value === 'number' && value >= min && value <= max && (Number.isFinite(value) || value === max)
-    if (!ok) this.add(field, DEV ? `must be a number from ${min} to ${max}, got ${describe(value)}` : 'invalid')
+    if (!ok) this.add(field, `must be a number from ${min} to ${max}, got ${describe(value)}`)
     return ok
   }
   throwIfAny(): void {

@@ -204,3 +204,28 @@ describe('resolveOptions: bad input (every bad field at once)', () => {
     expect(resolveOptions({ url, maxAttempts: 0 }).machine.maxAttempts).toBe(0)
   })
 })
+
+describe('resolveOptions: production builds', () => {
+  it('skips the validator and clamps hostile numbers into range instead of throwing', () => {
+    const previous = process.env.NODE_ENV
+    process.env.NODE_ENV = 'production'
+    try {
+      const resolved = resolveOptions({
+        url: 'ws://x.test',
+        minDelayMs: -5,
+        maxDelayMs: Number.NaN,
+        connectTimeoutMs: 1e15,
+        heartbeat: { intervalMs: 0, timeoutMs: Number.POSITIVE_INFINITY },
+        outbox: { maxMessages: -1, overflow: 'nonsense' as 'reject' },
+        unknownOption: true,
+      } as Parameters<typeof resolveOptions>[0])
+      expect(resolved.machine.minDelayMs).toBe(1)
+      expect(resolved.machine.maxDelayMs).toBeGreaterThanOrEqual(resolved.machine.minDelayMs)
+      expect(resolved.machine.connectTimeoutMs).toBe(600_000)
+      expect(resolved.heartbeat).toEqual({ intervalMs: 1, timeoutMs: 3_600_000 })
+      expect(resolved.outbox).toMatchObject({ maxMessages: 1, overflow: 'reject' })
+    } finally {
+      process.env.NODE_ENV = previous
+    }
+  })
+})

@@ -61,6 +61,26 @@ describe('half-open links (integration)', () => {
     expect(counts(receivedTexts(server), texts).every((count) => count === 1)).toBe(true)
   })
 
+  it('R6 with a heartbeat, messages written into a link that died silently are resent after detection (none lost)', async () => {
+    const server = await h.start()
+    const proxy = await h.proxy()
+    const { client } = h.client({ url: proxy.url, minDelayMs: 50, maxDelayMs: 200, heartbeat: { intervalMs, timeoutMs } })
+    await waitForStatus(client, 'open', 1000)
+    proxy.blackhole()
+    // Written while the link looks open: the socket drains them into a link that silently drops every byte.
+    const texts = ['lost-1', 'lost-2', 'lost-3']
+    for (const text of texts) client.send(text)
+    await sleep(50)
+    expect(client.getSnapshot().status).toBe('open')
+    expect(client.getSnapshot().outbox.inFlight).toBe(3)
+    await waitForStatus(client, (snapshot) => snapshot.status !== 'open', boundMs + 1000)
+    proxy.restore()
+    await waitForStatus(client, 'open', 2000)
+    await waitFor(() => client.getSnapshot().outbox.inFlight === 0, 2000, 'resent items confirmed by a pong')
+    expect(counts(receivedTexts(server), texts)).toEqual([1, 1, 1])
+    expect(receivedTexts(server).filter((text) => texts.includes(text))).toEqual(texts)
+  })
+
   it('R6 a healthy link with a heartbeat is not declared dead (no false timeouts) and measures latency', async () => {
     const server = await h.start()
     const { client, history } = h.client({ url: server.url, heartbeat: { intervalMs: 100, timeoutMs: 100 } })

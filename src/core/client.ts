@@ -93,19 +93,16 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   const url = resolveUrl(options.url, env.location)
   const config = resolved.machine
   const heartbeatConfig = resolved.heartbeat
+  const heartbeatOptions = typeof options.heartbeat === 'object' ? options.heartbeat : {}
   const protocol =
     options.protocol ??
-    rawProtocol({
-      ...(typeof options.heartbeat === 'object' && options.heartbeat.message !== undefined && { ping: options.heartbeat.message }),
-      ...(typeof options.heartbeat === 'object' && options.heartbeat.isPong && { isPong: options.heartbeat.isPong }),
-      ...(options.authMessage && { authMessage: options.authMessage }),
-    })
+    rawProtocol({ ping: heartbeatOptions.message, isPong: heartbeatOptions.isPong, authMessage: options.authMessage })
   const clientId = ++clientCount
   let messageCount = 0
   const outbox = createOutbox(
     resolved.outbox,
     () => `${clientId}-${++messageCount}`,
-    (item) => emitter.emit('messageFailed', { item, error: lifelineError('MESSAGE_DISCARDED', 'Dropped: outbox full') }),
+    (item) => reportFailed(item, lifelineError('MESSAGE_DISCARDED', 'outbox full')),
   )
   const emitter = createEmitter<ClientEvents>()
   const listeners = new Set<() => void>()
@@ -157,7 +154,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
         const before = state
         const step = transition(state, next, { now: env.clock.now(), random: env.random, config })
         state = step.state
-        if (log && before.status !== state.status) log('debug', `${before.status} → ${state.status} on ${next.type}`)
+        if (log && before.status !== state.status) log('debug', `${before.status} -> ${state.status} on ${next.type}`)
         for (const effect of step.effects) run(effect)
         if (state.lastError && state.lastError !== before.lastError) emitter.emit('error', state.lastError)
         syncActivities()
@@ -179,13 +176,11 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       if (spec) {
         cancelTimer = later(() => {
           cancelTimer = null
+          if (spec.event !== 'CONNECT_TIMEOUT') return dispatch({ type: spec.event })
+          const waitingForToken = transport === null
           // A getToken() that never settles is abandoned, so that the next attempt asks again.
-          if (spec.event === 'CONNECT_TIMEOUT' && transport === null) tokenRequest = null
-          dispatch(
-            spec.event === 'CONNECT_TIMEOUT'
-              ? { type: 'CONNECT_TIMEOUT', waitingForToken: transport === null }
-              : { type: spec.event },
-          )
+          if (waitingForToken) tokenRequest = null
+          dispatch({ type: spec.event, waitingForToken })
         }, spec.delayMs)
       }
     }
@@ -209,10 +204,12 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     }
   }
 
-  /** Nobody watches the network while idle, closed or failed: read it afresh before acting on it. */
-  function syncOnline(): void {
+  /** `connect()` and `retry()`. Nobody watches the network while idle, closed or failed: read it afresh first. */
+  function start(type: 'CONNECT' | 'RETRY'): void {
+    if (disposed) return
     const online = env.network.get()
     if (!unwatch && online !== state.online) dispatch({ type: online ? 'ONLINE' : 'OFFLINE' })
+    dispatch({ type })
   }
 
   function run(effect: Effect): void {
@@ -240,7 +237,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
           learnedLimit = Math.min(learnedLimit, item.bytes - 1)
           for (const other of outbox.queued()) if (other.bytes > learnedLimit) failItem(other, item.error)
         }
-        emitter.emit('messageFailed', { item, error: item.error })
+        reportFailed(item)
         return
       }
       case 'expireSession':
@@ -258,7 +255,11 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
 
   function failItem(item: OutboxItem, error: LifelineError): void {
     outbox.fail(item.id, error)
-    emitter.emit('messageFailed', { item: { ...item, state: 'failed', error }, error })
+    reportFailed({ ...item, state: 'failed', error })
+  }
+
+  function reportFailed(item: OutboxItem, error = item.error!): void {
+    emitter.emit('messageFailed', { item, error })
   }
 
   function openTransport(epoch: number): void {
@@ -299,7 +300,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   function createTransport(epoch: number): void {
     const WebSocketClass = env.WebSocket
     if (!WebSocketClass) {
-      dispatch({ type: 'FAIL', error: lifelineError('TRANSPORT_ERROR', 'No WebSocket implementation') })
+      dispatch({ type: 'FAIL', error: lifelineError('TRANSPORT_ERROR', 'no WebSocket') })
       return
     }
     const current = () => epoch === state.epoch && transport === created
@@ -334,7 +335,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       transport = created
       everOpened = true
     } catch (error) {
-      dispatch({ type: 'FAIL', error: lifelineError('TRANSPORT_ERROR', 'WebSocket constructor threw', error) })
+      dispatch({ type: 'FAIL', error: lifelineError('TRANSPORT_ERROR', 'constructor threw', error) })
     }
   }
 
@@ -347,7 +348,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   }
 
   function requeue(): void {
-    for (const item of outbox.requeue()) emitter.emit('messageFailed', { item, error: item.error! })
+    for (const item of outbox.requeue()) reportFailed(item)
   }
 
   const link: ProtocolLink = {
@@ -376,7 +377,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
 
   function flush(): void {
     for (const item of outbox.expire(env.clock.now())) {
-      emitter.emit('messageFailed', { item, error: lifelineError('MESSAGE_EXPIRED', 'TTL passed') })
+      reportFailed(item, lifelineError('MESSAGE_EXPIRED'))
     }
     if (state.status !== 'open' || !transport) return
     const items = outbox.queued()
@@ -402,13 +403,12 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       cancelDrain = null
       if (!transport) return
       if (transport.buffered() > 0) return waitForDrain(25)
-      const written = new Set<string>()
-      for (const item of outbox.items()) if (item.state === 'sending') written.add(item.id)
+      const written = new Set(outbox.sending().map((item) => item.id))
       const settleMs = Math.max(SETTLE_MS, 2 * (latencyMs ?? 0))
       cancelDrain = later(() => {
         cancelDrain = null
         if (!transport) return
-        const sending = outbox.items().filter((item) => item.state === 'sending')
+        const sending = outbox.sending()
         if (sending.every((item) => written.has(item.id))) outbox.confirm()
         else for (const id of written) outbox.confirm(id)
         publish()
@@ -443,7 +443,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     let covered: string[] = []
     const ping = () => {
       pingAt = env.clock.monotonic()
-      covered = outbox.items().flatMap((item) => (item.state === 'sending' ? [item.id] : []))
+      covered = outbox.sending().map((item) => item.id)
       transport?.send(protocol.ping())
       cancelTimeout ??= later(() => {
         cancelTimeout = null
@@ -495,15 +495,14 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   }
 
   function buildSnapshot(): ConnectionSnapshot {
-    const current = state
     return {
-      status: current.status,
+      status: state.status,
       transport: everOpened ? 'websocket' : null,
-      attempt: current.attempt,
-      nextRetryAt: current.nextRetryAt,
-      lastClose: current.lastClose,
-      lastError: current.lastError,
-      online: current.online || current.status === 'open',
+      attempt: state.attempt,
+      nextRetryAt: state.nextRetryAt,
+      lastClose: state.lastClose,
+      lastError: state.lastError,
+      online: state.online || state.status === 'open',
       latencyMs,
       outbox: outbox.stats(),
       session,
@@ -527,28 +526,24 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
         listeners.delete(listener)
       }
     },
-    on: (type, listener) => emitter.on(type, listener),
-    connect() {
-      if (disposed) return
-      syncOnline()
-      dispatch({ type: 'CONNECT' })
-    },
+    on: emitter.on,
+    connect: () => start('CONNECT'),
     close(code = 1000, reason = '') {
+      // The problem texts are for developers (inline checks, so that bundlers drop them): production names the field.
       if (code !== 1000 && (code < 3000 || code > 4999 || !Number.isInteger(code))) {
-        throw new InvalidOptionsError([{ field: 'code', problem: 'must be 1000 or 3000–4999' }])
+        const problem = process.env.NODE_ENV !== 'production' ? 'must be 1000 or 3000–4999' : 'invalid'
+        throw new InvalidOptionsError([{ field: 'code', problem }])
       }
       if (sanitizeCloseReason(reason) !== reason) {
-        throw new InvalidOptionsError([{ field: 'reason', problem: 'must be ≤ 123 UTF-8 bytes without control characters' }])
+        const problem =
+          process.env.NODE_ENV !== 'production' ? 'must be ≤ 123 UTF-8 bytes without control characters' : 'invalid'
+        throw new InvalidOptionsError([{ field: 'reason', problem }])
       }
       dispatch({ type: 'CLOSE', code, reason })
     },
-    retry() {
-      if (disposed) return
-      syncOnline()
-      dispatch({ type: 'RETRY' })
-    },
+    retry: () => start('RETRY'),
     send(data) {
-      if (disposed) throw lifelineError('INVALID_MESSAGE', 'Client disposed')
+      if (disposed) throw lifelineError('INVALID_MESSAGE', 'disposed')
       const copy = data instanceof ArrayBuffer ? data.slice(0) : ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data
       const bytes = measureMessage(copy as OutboundData)
       const limit = Math.min(resolved.maxMessageBytes, learnedLimit)
@@ -563,13 +558,13 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       try {
         text = JSON.stringify(value)
       } catch (error) {
-        throw new InvalidMessageError('value is not JSON-serialisable', error)
+        throw new InvalidMessageError('not JSON-serialisable', error)
       }
       if (text === undefined) throw new InvalidMessageError(`${typeof value} has no JSON form`)
       return client.send(text)
     },
     outbox: {
-      items: () => outbox.items(),
+      items: outbox.items,
       retry(id) {
         outbox.retry(id)
         flush()
@@ -577,10 +572,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       },
       discard(id) {
         for (const item of outbox.discard(id)) {
-          if (item.state !== 'failed') {
-            const error = lifelineError('MESSAGE_DISCARDED', 'Discarded')
-            emitter.emit('messageFailed', { item, error })
-          }
+          if (item.state !== 'failed') reportFailed(item, lifelineError('MESSAGE_DISCARDED'))
         }
         publish()
       },
@@ -606,10 +598,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       if (state.status === 'open' || state.status === 'connecting') dispatch({ type: 'CLOSE', code: 1000, reason: '' })
       disposed = true
       dropTransport()
-      cancelTimer?.()
-      cancelTimer = null
-      heartbeat?.stop()
-      heartbeat = null
+      // The CLOSE above stopped the heartbeat; every timer left (delayed event, drain, linger) is in liveTimers.
       unwatch?.()
       unwatch = null
       for (const handle of liveTimers) env.timers.clearTimeout(handle)

@@ -47,18 +47,11 @@ export function resolveCloseMeaning(code: number, table: CloseCodeTable = defaul
 
 /** Strips control characters and truncates to 123 UTF-8 bytes, the most a close frame may carry (RFC 6455 §5.5). */
 export function sanitizeCloseReason(reason: unknown): string {
-  // eslint-disable-next-line no-control-regex
-  // Control characters, and bidirectional overrides that could make a reason render as something else.
-  const clean = typeof reason === 'string' ? reason.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '') : ''
-  let bytes = 0
-  let end = 0
-  for (const char of clean) {
-    const size = char.length > 1 ? 4 : char.charCodeAt(0) < 0x80 ? 1 : char.charCodeAt(0) < 0x800 ? 2 : 3
-    if (bytes + size > 123) break
-    bytes += size
-    end += char.length
-  }
-  return clean.slice(0, end)
+  // Control characters (C0, DEL, C1), and bidirectional overrides that could make a reason render as something else.
+  const clean = typeof reason === 'string' ? reason.replace(/[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, '') : ''
+  // `encodeInto` writes whole characters only; `read` is how many UTF-16 units fit (a lone surrogate counts as U+FFFD).
+  const { read } = new TextEncoder().encodeInto(clean, new Uint8Array(123))
+  return clean.slice(0, read)
 }
 
 /** Reads a server-provided `retryAfterMs` from a JSON close reason; `null` unless it is a finite number ≥ 0. */

@@ -20,9 +20,7 @@ export function createEmitter<Events extends object>(): Emitter<Events> {
       }
     },
     emit(type, payload) {
-      const set = map.get(type)
-      if (!set) return
-      for (const listener of set) {
+      for (const listener of map.get(type) ?? []) {
         try {
           ;(listener as (value: typeof payload) => void)(payload)
         } catch (error) {
@@ -33,10 +31,6 @@ export function createEmitter<Events extends object>(): Emitter<Events> {
       }
     },
     clear: () => map.clear(),
-    size: () => {
-      let count = 0
-      for (const set of map.values()) count += set.size
-      return count
-    },
+    size: () => [...map.values()].reduce((count, set) => count + set.size, 0),
   }
 }

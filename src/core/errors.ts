@@ -37,13 +37,16 @@ const hints: Partial<Record<LifelineErrorCode, string>> =
 
 /** Base class of every library error: a stable `code` to match on, and a developer `hint` (development builds). */
 export class LifelineError extends Error {
+  // Fields are `declare`d and assigned in the constructor: a class-field declaration compiles to a defineProperty
+  // helper for ES2020 targets, bytes every app would pay for.
   /** Stable machine-readable code. */
-  readonly code: LifelineErrorCode
+  declare readonly code: LifelineErrorCode
 
-  constructor(code: LifelineErrorCode, message: string, cause?: unknown) {
+  /** `message` defaults to the code: most codes say all there is to say. */
+  constructor(code: LifelineErrorCode, message: string = code, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause })
-    this.name = new.target.name
     this.code = code
+    this.name = new.target.name
   }
 
   /** What to do about it, in one sentence (empty in production builds). */
@@ -56,14 +59,14 @@ export class LifelineError extends Error {
 export class InvalidUrlError extends LifelineError {
   constructor(url: string) {
     // Never echo credentials (one reason a URL is refused): error messages end up in logs and error trackers.
-    super('INVALID_URL', 'Invalid WebSocket URL: ' + url.replace(/\/\/[^/?#]*@/, '//***@'))
+    super('INVALID_URL', 'Bad URL ' + url.replace(/\/\/[^/?#]*@/, '//***@'))
   }
 }
 
 /** A `ws://` URL was given on an `https:` page, which browsers block as mixed content. */
 export class InsecureTransportError extends LifelineError {
   constructor() {
-    super('INSECURE_TRANSPORT', 'ws:// from an https: page')
+    super('INSECURE_TRANSPORT')
   }
 }
 
@@ -78,9 +81,9 @@ export interface OptionIssue {
 /** The options are invalid. `issues` lists every bad field, not only the first. */
 export class InvalidOptionsError extends LifelineError {
   /** Every bad field. */
-  readonly issues: readonly OptionIssue[]
+  declare readonly issues: readonly OptionIssue[]
   constructor(issues: readonly OptionIssue[]) {
-    super('INVALID_OPTIONS', 'Invalid options: ' + issues.map((issue) => issue.field + ' ' + issue.problem).join('; '))
+    super('INVALID_OPTIONS', issues.map((issue) => issue.field + ' ' + issue.problem).join('; '))
     this.issues = issues
   }
 }
@@ -88,30 +91,31 @@ export class InvalidOptionsError extends LifelineError {
 /** A message that cannot be sent as given: not serialisable, a lone UTF-16 surrogate, or an unsupported type. */
 export class InvalidMessageError extends LifelineError {
   constructor(problem: string, cause?: unknown) {
-    super('INVALID_MESSAGE', 'Cannot send: ' + problem, cause)
+    super('INVALID_MESSAGE', problem, cause)
   }
 }
 
 /** A message larger than the limit (ours, or the server's, learnt from a 1009 close). */
 export class MessageTooLargeError extends LifelineError {
-  constructor(
-    /** Size of the message in bytes. */
-    readonly bytes: number,
-    /** The limit in bytes. */
-    readonly limit: number,
-  ) {
-    super('MESSAGE_TOO_LARGE', `Message of ${bytes} bytes > ${limit}`)
+  /** Size of the message in bytes. */
+  declare readonly bytes: number
+  /** The limit in bytes. */
+  declare readonly limit: number
+  constructor(bytes: number, limit: number) {
+    super('MESSAGE_TOO_LARGE', `${bytes} > ${limit} bytes`)
+    this.bytes = bytes
+    this.limit = limit
   }
 }
 
 /** The outbox is full and its overflow policy is `reject`. Nothing already queued was dropped. */
 export class QueueFullError extends LifelineError {
   constructor() {
-    super('QUEUE_FULL', 'Outbox full')
+    super('QUEUE_FULL')
   }
 }
 
 /** Any other library error, identified by its `code`. */
-export function lifelineError(code: LifelineErrorCode, message: string, cause?: unknown): LifelineError {
+export function lifelineError(code: LifelineErrorCode, message?: string, cause?: unknown): LifelineError {
   return new LifelineError(code, message, cause)
 }

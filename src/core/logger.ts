@@ -17,40 +17,40 @@ const url = /(wss?|https?):\/\/([^\s/?#@]*@)?([^\s?#]*)([?#]\S*)?/g
  * name, code and (redacted) message, and a circular reference becomes `[circular]`.
  */
 export function redact(value: unknown, secrets: readonly string[], key = ''): unknown {
-  return redactIn(value, secrets, key, new Set())
-}
-
-function redactIn(value: unknown, secrets: readonly string[], key: string, ancestors: Set<object>): unknown {
-  if (secretKey.test(key)) return '[redacted]'
-  if (typeof value === 'string') {
-    let text = value
-    for (const secret of secrets) if (secret) text = text.split(secret).join('[redacted]')
-    return text.replace(url, (_: string, scheme: string, userinfo?: string, rest = '', query?: string) => {
-      return `${scheme}://${userinfo ? '[redacted]@' : ''}${rest}${query ? '?[redacted]' : ''}`
-    })
-  }
-  if (!value || typeof value !== 'object') return value
-  if (ancestors.has(value)) return '[circular]'
-  ancestors.add(value)
-  try {
-    if (Array.isArray(value)) return value.map((inner: unknown) => redactIn(inner, secrets, '', ancestors))
-    const out: Record<string, unknown> = {}
-    if (value instanceof Error) {
-      out.name = value.name
-      if ('code' in value) out.code = value.code
-      out.message = redactIn(value.message, secrets, '', ancestors)
+  const ancestors = new Set<object>()
+  const visit = (value: unknown, key = ''): unknown => {
+    if (secretKey.test(key)) return '[redacted]'
+    if (typeof value === 'string') {
+      let text = value
+      for (const secret of secrets) if (secret) text = text.split(secret).join('[redacted]')
+      return text.replace(url, (_: string, scheme: string, userinfo?: string, rest = '', query?: string) => {
+        return `${scheme}://${userinfo ? '[redacted]@' : ''}${rest}${query ? '?[redacted]' : ''}`
+      })
     }
-    for (const [name, inner] of Object.entries(value)) out[name] = redactIn(inner, secrets, name, ancestors)
-    return out
-  } finally {
-    ancestors.delete(value)
+    if (!value || typeof value !== 'object') return value
+    if (ancestors.has(value)) return '[circular]'
+    ancestors.add(value)
+    try {
+      if (Array.isArray(value)) return value.map((inner: unknown) => visit(inner))
+      const out: Record<string, unknown> = {}
+      if (value instanceof Error) {
+        out.name = value.name
+        if ('code' in value) out.code = value.code
+        out.message = visit(value.message)
+      }
+      for (const [name, inner] of Object.entries(value)) out[name] = visit(inner, name)
+      return out
+    } finally {
+      ancestors.delete(value)
+    }
   }
+  return visit(value, key)
 }
 
 /** Builds the sink: off by default; `true` logs to the console; or your own {@link Logger}. */
 export function createLogSink(option: boolean | Logger | undefined, secrets: () => readonly string[]): LogSink {
   if (!option) return null
-  const target: Logger = option === true ? { debug: console.debug, warn: console.warn } : option
+  const target: Logger = option === true ? console : option
   return (level, message, details) => {
     const safeMessage = redact(message, secrets()) as string
     if (details) target[level]('[lifeline] ' + safeMessage, redact(details, secrets()) as Record<string, unknown>)

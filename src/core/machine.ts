@@ -158,8 +158,8 @@ function retry(state: MachineState, env: MachineEnv, options: RetryOptions, ...e
   const { config } = env
   const attempt = state.attempt + 1
   if (attempt > config.maxAttempts) {
-    const error = lifelineError('MAX_ATTEMPTS', `Gave up after ${config.maxAttempts} attempts`, state.lastError ?? undefined)
-    return fail({ ...state, attempt: attempt - 1 }, error, ...effects)
+    const error = lifelineError('MAX_ATTEMPTS', `${config.maxAttempts} attempts`, state.lastError ?? undefined)
+    return fail(state, error, ...effects)
   }
   const context = {
     attempt,
@@ -177,19 +177,25 @@ function retry(state: MachineState, env: MachineEnv, options: RetryOptions, ...e
     attempt,
     lastDelayMs: delay,
     holdUntil: floor > 0 ? env.now + delay : 0,
-    nextRetryAt: env.now + delay,
-    status: 'reconnecting',
+    // Offline: no attempt is made; the `online` event resumes (still honouring a server-imposed wait).
+    nextRetryAt: state.online ? env.now + delay : null,
+    status: state.online ? 'reconnecting' : 'offline',
   }
-  // Offline: no attempt is made; the `online` event resumes (still honouring a server-imposed wait).
-  return stay(state.online ? next : { ...next, status: 'offline', nextRetryAt: null }, ...effects)
+  return stay(next, ...effects)
+}
+
+/** What a `CLOSED` event records in `lastClose`. */
+function closeInfo(event: Extract<MachineEvent, { type: 'CLOSED' }>, env: MachineEnv): CloseInfo {
+  const meaning = resolveCloseMeaning(event.code, env.config.closeCodes)
+  return { code: event.code, reason: event.reason, wasClean: event.wasClean, at: env.now, meaning }
 }
 
 /** The close-code table applied: DESIGN §4. */
 const closed: Handler<'CLOSED'> = (state, event, env) => {
   const { config, now } = env
-  const meaning = resolveCloseMeaning(event.code, config.closeCodes)
-  const lastClose: CloseInfo = { code: event.code, reason: event.reason, wasClean: event.wasClean, at: now, meaning }
-  const error = lifelineError('CONNECTION_CLOSED', `Closed ${event.code} ${meaning.name}`)
+  const lastClose = closeInfo(event, env)
+  const { meaning } = lastClose
+  const error = lifelineError('CONNECTION_CLOSED', `${event.code} ${meaning.name}`)
   const base: MachineState = { ...state, lastClose, lastError: state.lastError ?? error }
   const floorMs = meaning.floorMs ?? 0
   switch (meaning.action) {
@@ -200,12 +206,11 @@ const closed: Handler<'CLOSED'> = (state, event, env) => {
       const effects: Effect[] = meaning.action === 'session-expired' ? [{ type: 'expireSession' }] : []
       if (!config.canRefreshToken) {
         if (meaning.action === 'session-expired') return retry(base, env, { floorMs }, ...effects)
-        return fail(base, lifelineError('TOKEN_REFRESH_FAILED', 'Token refused; no getToken'))
+        return fail(base, lifelineError('TOKEN_REFRESH_FAILED', 'no getToken'))
       }
       const recent = state.tokenRefreshes.filter((at) => now - at < config.tokenRefreshWindowMs)
       if (recent.length >= config.maxTokenRefreshes) {
-        const message = `Token refused ${recent.length + 1} times in ${config.tokenRefreshWindowMs} ms`
-        return fail(base, lifelineError('TOKEN_REFRESH_FAILED', message), ...effects)
+        return fail(base, lifelineError('TOKEN_REFRESH_FAILED', `refused ${recent.length + 1} times`), ...effects)
       }
       const refreshed = { ...base, tokenRefreshes: [...recent, now] }
       const step = open(refreshed)
@@ -229,10 +234,12 @@ const closed: Handler<'CLOSED'> = (state, event, env) => {
 
 /** A fresh connect after `idle` or `closed` starts the count over. */
 const connectNow: Handler<'CONNECT'> = (state) => open({ ...state, attempt: 0, lastDelayMs: 0, tokenRefreshes: [] })
+// Forced open: no server-imposed wait survives it.
 const retryNow: Handler<'RETRY'> = (state) =>
-  open({ ...state, attempt: 0, lastDelayMs: 0, holdUntil: 0, tokenRefreshes: [], lastError: null }, true)
+  open({ ...state, attempt: 0, lastDelayMs: 0, tokenRefreshes: [], lastError: null }, true)
 const toClosed: Handler<'CLOSE'> = (state) => stay({ ...state, status: 'closed', nextRetryAt: null, holdUntil: 0 })
-const setOnline = (online: boolean) => (state: MachineState) => stay({ ...state, online })
+const goOnline = (state: MachineState): Step => stay({ ...state, online: true })
+const goOffline = (state: MachineState): Step => stay({ ...state, online: false })
 const recordError: Handler<'ERROR'> = (state, event) => stay({ ...state, lastError: event.error })
 const failHard: Handler<'FAIL'> = (state, event) => fail(state, event.error, { type: 'dropTransport' })
 
@@ -242,7 +249,7 @@ const failHard: Handler<'FAIL'> = (state, event) => fail(state, event.error, { t
  */
 export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
   idle: {
-    on: { CONNECT: connectNow, RETRY: retryNow, CLOSE: toClosed, ONLINE: setOnline(true), OFFLINE: setOnline(false) },
+    on: { CONNECT: connectNow, RETRY: retryNow, CLOSE: toClosed, ONLINE: goOnline, OFFLINE: goOffline },
   },
   connecting: {
     after: (_, env) => ({ event: 'CONNECT_TIMEOUT', delayMs: env.config.connectTimeoutMs }),
@@ -254,15 +261,15 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
       FAIL: failHard,
       CONNECT_TIMEOUT: (state, event, env) => {
         const error = event.waitingForToken
-          ? lifelineError('TOKEN_REFRESH_FAILED', 'getToken() timed out')
-          : lifelineError('CONNECT_TIMEOUT', 'Connect timed out')
+          ? lifelineError('TOKEN_REFRESH_FAILED', 'timed out')
+          : lifelineError('CONNECT_TIMEOUT')
         return retry({ ...state, lastError: error }, env, {}, { type: 'dropTransport' })
       },
       TOKEN_FAILED: (state, event, env) =>
         retry({ ...state, lastError: event.error }, env, {}, { type: 'dropTransport' }),
       CLOSE: (state) => stay({ ...state, status: 'closed' }, { type: 'dropTransport' }),
       OFFLINE: (state) => stay({ ...state, online: false, status: 'offline' }, { type: 'dropTransport' }),
-      ONLINE: setOnline(true),
+      ONLINE: goOnline,
     },
   },
   open: {
@@ -272,15 +279,13 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
       ERROR: recordError,
       FAIL: failHard,
       STABLE: (state) => stay({ ...state, attempt: 0, lastDelayMs: 0 }),
-      HEARTBEAT_TIMEOUT: (state, _, env) => {
-        const error = lifelineError('HEARTBEAT_TIMEOUT', 'Heartbeat timed out')
-        return retry({ ...state, lastError: error }, env, {}, { type: 'dropTransport' })
-      },
+      HEARTBEAT_TIMEOUT: (state, _, env) =>
+        retry({ ...state, lastError: lifelineError('HEARTBEAT_TIMEOUT') }, env, {}, { type: 'dropTransport' }),
       CLOSE: (state, event) =>
         stay({ ...state, status: 'closing' }, { type: 'closeTransport', code: event.code, reason: event.reason }),
       // The browser says the network went away: a live socket may still work, so prove it rather than drop it.
       OFFLINE: (state) => stay({ ...state, online: false }, { type: 'probe' }),
-      ONLINE: setOnline(true),
+      ONLINE: goOnline,
       VISIBLE: (state) => stay(state, { type: 'probe' }),
     },
   },
@@ -300,7 +305,7 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
   offline: {
     on: {
       ONLINE: (state, _, env) => openWhenAllowed({ ...state, online: true }, env),
-      OFFLINE: setOnline(false),
+      OFFLINE: goOffline,
       RETRY: retryNow,
       CLOSE: toClosed,
     },
@@ -308,23 +313,19 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
   closing: {
     after: (_, env) => ({ event: 'CLOSE_TIMEOUT', delayMs: env.config.closeTimeoutMs }),
     on: {
-      CLOSED: (state, event, env) => {
-        const meaning = resolveCloseMeaning(event.code, env.config.closeCodes)
-        const lastClose = { code: event.code, reason: event.reason, wasClean: event.wasClean, at: env.now, meaning }
-        return stay({ ...state, status: 'closed', lastClose })
-      },
+      CLOSED: (state, event, env) => stay({ ...state, status: 'closed', lastClose: closeInfo(event, env) }),
       CLOSE_TIMEOUT: (state) => stay({ ...state, status: 'closed' }, { type: 'dropTransport' }),
       CONNECT: (state) => open(state),
       RETRY: retryNow,
-      ONLINE: setOnline(true),
-      OFFLINE: setOnline(false),
+      ONLINE: goOnline,
+      OFFLINE: goOffline,
     },
   },
   closed: {
-    on: { CONNECT: connectNow, RETRY: retryNow, ONLINE: setOnline(true), OFFLINE: setOnline(false) },
+    on: { CONNECT: connectNow, RETRY: retryNow, ONLINE: goOnline, OFFLINE: goOffline },
   },
   failed: {
-    on: { RETRY: retryNow, ONLINE: setOnline(true), OFFLINE: setOnline(false) },
+    on: { RETRY: retryNow, ONLINE: goOnline, OFFLINE: goOffline },
   },
 }
 

@@ -108,7 +108,7 @@ export function resolveOptions(options: LifelineOptions): ResolvedOptions {
   for (const name of Object.keys(NUMERIC_OPTIONS) as (keyof typeof NUMERIC_OPTIONS)[]) {
     value[name] = number(input[name], NUMERIC_OPTIONS[name])
   }
-  const hb = options.heartbeat
+  const hb = options.heartbeat === true ? {} : options.heartbeat
   const box = options.outbox
   const { maxMessageBytes, ...machine } = value
   return {
@@ -128,8 +128,8 @@ export function resolveOptions(options: LifelineOptions): ResolvedOptions {
     },
     heartbeat: hb
       ? {
-          intervalMs: number(hb === true ? undefined : hb.intervalMs, [25_000, 1, 3_600_000]),
-          timeoutMs: number(hb === true ? undefined : hb.timeoutMs, [10_000, 1, 3_600_000]),
+          intervalMs: number(hb.intervalMs, [25_000, 1, 3_600_000]),
+          timeoutMs: number(hb.timeoutMs, [10_000, 1, 3_600_000]),
         }
       : null,
     maxMessageBytes,

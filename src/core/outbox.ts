@@ -41,6 +41,8 @@ export interface Outbox {
   add(data: OutboundData, bytes: number, now: number): OutboxItem
   /** Items to write now, in order. */
   queued(): OutboxItem[]
+  /** Items written and not yet confirmed, in order. */
+  sending(): OutboxItem[]
   markSending(id: string): void
   /** Removes a confirmed item (or every `sending` item when no id is given). */
   confirm(id?: string): void
@@ -126,6 +128,7 @@ export function createOutbox(
       return item
     },
     queued: () => list.filter((item) => item.state === 'queued'),
+    sending: () => list.filter((item) => item.state === 'sending'),
     markSending: (id) => update(id, (item) => ({ ...item, state: 'sending', attempts: item.attempts + 1 })),
     confirm: (id) => update(id, (item) => (item.state === 'sending' ? null : item)),
     requeue() {
@@ -133,7 +136,7 @@ export function createOutbox(
       update(undefined, (item) => {
         if (item.state !== 'sending') return item
         if (item.attempts < options.maxSendAttempts) return { ...item, state: 'queued' }
-        const error = lifelineError('MESSAGE_DISCARDED', 'Unconfirmed after retries')
+        const error = lifelineError('MESSAGE_DISCARDED', 'unconfirmed')
         const next = failWith(item, error)
         failed.push(next)
         return next
@@ -141,42 +144,44 @@ export function createOutbox(
       return failed
     },
     failSuspect(code) {
-      const inFlight = list.filter((item) => item.state === 'sending')
+      const inFlight = outbox.sending()
       const suspect =
         code === 1009 ? inFlight.reduce<OutboxItem | undefined>((a, b) => (a && a.bytes >= b.bytes ? a : b), undefined) : inFlight[0]
       if (!suspect) return null
       const error =
         code === 1009
           ? new MessageTooLargeError(suspect.bytes, suspect.bytes - 1)
-          : lifelineError('INVALID_MESSAGE', 'Rejected by the server: ' + code)
+          : lifelineError('INVALID_MESSAGE', 'closed ' + code)
       outbox.fail(suspect.id, error)
-      return list.find((item) => item.id === suspect.id) ?? null
+      return failWith(suspect, error)
     },
     fail: (id, error) => update(id, (item) => failWith(item, error)),
     retry: (id) => update(id, (item) => (item.state === 'failed' ? { ...item, state: 'queued', attempts: 0, error: null } : item)),
     discard(id) {
-      const removed = list.filter((item) => id === undefined || item.id === id)
-      update(id, () => null)
+      const removed: OutboxItem[] = []
+      update(id, (item) => {
+        removed.push(item)
+        return null
+      })
       return removed
     },
     expire(now) {
-      const expired = list.filter((item) => item.expiresAt !== null && item.expiresAt <= now && item.state !== 'sending')
-      if (expired.length) update(undefined, (item) => (expired.includes(item) ? null : item))
+      const expired: OutboxItem[] = []
+      update(undefined, (item) => {
+        if (item.expiresAt === null || item.expiresAt > now || item.state === 'sending') return item
+        expired.push(item)
+        return null
+      })
       return expired
     },
     items: () => (view ??= Object.freeze(list.slice())),
-    stats() {
-      if (stats) return stats
-      let queued = 0
-      let inFlight = 0
-      let failed = 0
-      for (const item of list) {
-        if (item.state === 'queued') queued++
-        else if (item.state === 'sending') inFlight++
-        else failed++
-      }
-      return (stats = { queued, inFlight, failed, bytes })
-    },
+    stats: () =>
+      (stats ??= {
+        queued: outbox.queued().length,
+        inFlight: outbox.sending().length,
+        failed: list.filter((item) => item.state === 'failed').length,
+        bytes,
+      }),
   }
   return outbox
 }

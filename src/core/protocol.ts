@@ -44,11 +44,11 @@ export interface Protocol {
 /** Options of the raw protocol. */
 export interface RawProtocolOptions {
   /** Heartbeat ping payload. @default 'ping' */
-  ping?: OutboundData
+  ping?: OutboundData | undefined
   /** Recognises the server's answer to a ping; matched frames are not delivered as messages. @default data === 'pong' */
-  isPong?: (data: InboundData) => boolean
+  isPong?: ((data: InboundData) => boolean) | undefined
   /** A first frame carrying the token after every open (when `getToken` is given), e.g. `t => JSON.stringify({ auth: t })`. */
-  authMessage?: (token: string) => OutboundData
+  authMessage?: ((token: string) => OutboundData) | undefined
 }
 
 /** The raw protocol: any WebSocket server; frames pass through untouched. */

@@ -40,7 +40,7 @@ export function createWebSocketTransport(config: WebSocketTransportConfig, handl
   let live = true
   socket.onopen = () => live && handlers.open()
   socket.onmessage = (event) => live && handlers.message(event.data as InboundData)
-  socket.onerror = () => live && handlers.error(lifelineError('TRANSPORT_ERROR', 'WebSocket error'))
+  socket.onerror = () => live && handlers.error(lifelineError('TRANSPORT_ERROR'))
   socket.onclose = (event) => {
     if (!live) return
     live = false

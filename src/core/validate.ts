@@ -35,13 +35,12 @@ export function measureMessage(data: OutboundData): number {
       const unit = data.charCodeAt(index)
       if (unit < 0x80) bytes += 1
       else if (unit < 0x800) bytes += 2
-      else if (unit >= 0xd800 && unit <= 0xdbff) {
-        const next = data.charCodeAt(index + 1)
-        if (!(next >= 0xdc00 && next <= 0xdfff)) throw new InvalidMessageError(`lone surrogate at index ${index}`)
+      else if (unit < 0xd800 || unit > 0xdfff) bytes += 3
+      // A surrogate: valid only as a high one (D800–DBFF) followed by a low one (DC00–DFFF), 4 bytes together.
+      else if (unit < 0xdc00 && data.charCodeAt(index + 1) >= 0xdc00 && data.charCodeAt(index + 1) <= 0xdfff) {
         bytes += 4
         index++
-      } else if (unit >= 0xdc00 && unit <= 0xdfff) throw new InvalidMessageError(`lone surrogate at index ${index}`)
-      else bytes += 3
+      } else throw new InvalidMessageError(`lone surrogate at index ${index}`)
     }
     return bytes
   }

@@ -27,11 +27,10 @@ function sameValue(a: unknown, b: unknown): boolean {
 export function useManagedClient(url: string | null, options: ManagedClientOptions = {}): LifelineClient | null {
   const latest = useRef(options)
   latest.current = options
-  const identity = useRef<{ url: string | null; options: ManagedClientOptions; version: number }>(null)
-  if (!identity.current || identity.current.url !== url || !sameValue(identity.current.options, options)) {
-    identity.current = { url, options, version: (identity.current?.version ?? 0) + 1 }
-  }
-  const version = identity.current.version
+  // A new object only when url or options change by value: the client's identity.
+  const identity = useRef<{ url: string | null; options: ManagedClientOptions }>(null)
+  const next = { url, options }
+  if (!sameValue(identity.current, next)) identity.current = next
 
   const client = useMemo(() => {
     if (url === null || typeof window === 'undefined') return null
@@ -40,8 +39,8 @@ export function useManagedClient(url: string | null, options: ManagedClientOptio
       if (options[name]) (fresh as Record<string, unknown>)[name] = (...args: never[]) => (latest.current[name] as (...a: never[]) => unknown)(...args)
     }
     return createLifeline({ ...options, ...fresh, url, autoConnect: false })
-    // The version stands for url + options compared by value.
-  }, [version])
+    // The identity stands for url + options compared by value.
+  }, [identity.current])
 
   useEffect(() => client?.retain(), [client])
   return client

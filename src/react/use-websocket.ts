@@ -46,9 +46,10 @@ export interface UseWebSocketResult<T = unknown> extends ConnectionSnapshot {
 }
 
 const noClient = () => {
-  throw lifelineError('MISSING_PROVIDER', 'No connection: pass a URL or use a provider')
+  throw lifelineError('MISSING_PROVIDER')
 }
 const noStore = { getState: () => null, subscribe: () => () => undefined }
+const noActions = { send: noClient, sendJson: noClient, retry: noClient, close: noClient }
 
 /**
  * A WebSocket that heals itself, raw by default (any server). Pass a URL for a connection owned by this component,
@@ -63,7 +64,7 @@ export function useWebSocket<T = unknown>(url?: string | null, options?: UseWebS
   const client = url === undefined ? shared : managed
   if (url === undefined && !shared) noClient()
 
-  const snapshot = useStore(client ? getConnectionStore(client) : fallbackStore, (s) => s)
+  const snapshot = useStore(client ? getConnectionStore(client) : fallbackStore)
   const messages = useMemo(() => (client ? createMessageStore(client) : noStore), [client])
   const lastMessage = useSyncExternalStore(messages.subscribe, messages.getState, () => null)
 
@@ -89,24 +90,13 @@ export function useWebSocket<T = unknown>(url?: string | null, options?: UseWebS
     }
   }, [lastMessage])
 
-  const actions = useMemo(
-    () =>
-      client
-        ? {
-            send: client.send,
-            sendJson: client.sendJson,
-            retry: client.retry,
-            close: client.close,
-          }
-        : { send: noClient, sendJson: noClient, retry: noClient, close: noClient },
-    [client],
-  )
-  return { ...snapshot, ...actions, lastMessage, lastJsonMessage, client }
+  // The client's methods do not use `this`: they can be handed out as they are.
+  const { send, sendJson, retry, close } = client ?? noActions
+  return { ...snapshot, send, sendJson, retry, close, lastMessage, lastJsonMessage, client }
 }
 
 const fallbackStore = {
   getState: () => idleSnapshot,
   getInitialState: () => idleSnapshot,
-  setState: () => undefined,
   subscribe: () => () => undefined,
 }

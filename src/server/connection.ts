@@ -7,7 +7,14 @@ import { errorName } from './errors'
 import { channelProblem, encodeFrame, encodeMessage, parseClientFrame } from './frames'
 import { TokenBucket } from './limits'
 import { isPrincipal } from './options'
-import type { AuthorizeRequest, AuthRequest, Principal, ResolvedServerOptions, ServerLog } from './options'
+import type {
+  AuthorizeRequest,
+  AuthRequest,
+  Principal,
+  PublishedEvent,
+  ResolvedServerOptions,
+  ServerLog,
+} from './options'
 import type { Session, SessionOwner } from './sessions'
 import { Subscription } from './subscription'
 
@@ -36,6 +43,8 @@ export interface ConnectionContext {
   ): { session: Session<Connection>; resumed: boolean } | { code: number; reason: string }
   /** The connection is gone (after its close event). */
   released(connection: Connection): void
+  /** A client `pub` was applied (reported to `onPublished`; never throws). */
+  published(event: PublishedEvent): void
 }
 
 /** The upgrade request, as much of it as a connection keeps. Internal. */
@@ -353,7 +362,13 @@ export class Connection implements SessionOwner {
       return nack(WireErrorCodes.forbidden, 'not allowed to publish')
     }
     const published = this.context.broker.publish(ch, JSON.stringify(frame.data)).then(
-      () => true,
+      (position) => {
+        if (this.principal) {
+          const event = { principal: this.principal, session: session.id, channel: ch, id, data: frame.data, position }
+          this.context.published(event)
+        }
+        return true
+      },
       (error: unknown) => {
         this.log('warn', 'publish failed', { channel: ch, error: errorName(error) })
         return false

@@ -5,6 +5,7 @@ export type {
   AuthRequest,
   LifelineServerOptions,
   Principal,
+  PublishedEvent,
   RateLimitOptions,
   ResumeOptions,
   ServerHeartbeatOptions,

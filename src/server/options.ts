@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, Server as HttpServer } from 'node:http'
 import { InvalidOptionsError } from '../core'
-import type { OptionIssue } from '../core'
+import type { OptionIssue, StreamPosition } from '../core'
 import type { Broker } from './broker'
 
 /** Who a connection belongs to, as returned by an authentication hook. `id` scopes sessions and connection caps. */
@@ -44,6 +44,22 @@ export interface AuthorizeRequest {
   readonly action: 'subscribe' | 'publish'
   /** The channel it asks to do it on (already validated for length and charset). */
   readonly channel: string
+}
+
+/** A client `pub` the server applied, as passed to {@link LifelineServerOptions.onPublished}. */
+export interface PublishedEvent {
+  /** The publishing connection's principal. */
+  readonly principal: Principal
+  /** The publishing session's id (a client secret: do not log it). */
+  readonly session: string
+  /** Channel it was published on. */
+  readonly channel: string
+  /** The client message id (unique per session). */
+  readonly id: string
+  /** The message data, as parsed from the frame. A payload: do not log it. */
+  readonly data: unknown
+  /** Where the broker put it. */
+  readonly position: StreamPosition
 }
 
 /** Where the server logs. It never passes tokens, payloads or session ids; principal ids and channels at most. */
@@ -212,6 +228,13 @@ export interface LifelineServerOptions {
    */
   maxDedupeIds?: number
   /**
+   * Called once for every client `pub` the broker accepted, after it was published and before its `ack`; a duplicate id
+   * that is only acknowledged again does not call it (tests assert "applied exactly once" with it, an application may
+   * audit). Synchronous; a throw is logged and ignored. The event carries the payload and session id: never log them.
+   * @default undefined
+   */
+  onPublished?: (event: PublishedEvent) => void
+  /**
    * Where to log; silent when absent.
    * @default undefined
    */
@@ -280,6 +303,7 @@ export function resolveServerOptions(options: LifelineServerOptions): ResolvedSe
   hook('authenticate', options.authenticate)
   hook('authenticateUpgrade', options.authenticateUpgrade)
   hook('authorize', options.authorize)
+  hook('onPublished', options.onPublished)
   const heartbeatMs = integer('heartbeat.intervalMs', options.heartbeat?.intervalMs, 25_000, 10, DAY_MS)
   const heartbeatTimeoutMs = integer('heartbeat.timeoutMs', options.heartbeat?.timeoutMs, 2 * heartbeatMs, 10, DAY_MS)
   if (heartbeatTimeoutMs < heartbeatMs) {

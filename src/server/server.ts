@@ -1,5 +1,5 @@
 import { createServer } from 'node:http'
-import type { IncomingMessage, Server as HttpServer } from 'node:http'
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
@@ -35,8 +35,13 @@ export interface LifelineConnectionInfo {
   terminate(): void
 }
 
-/** Counters of what the server holds; all back to 0 after every client left and sessions expired. */
+/**
+ * Counters of what the server holds; all back to 0 after every client left and sessions expired, except the running
+ * total `accepted`.
+ */
 export interface LifelineServerStats {
+  /** WebSocket connections accepted since start (a running total). */
+  readonly accepted: number
   /** Open WebSocket connections. */
   readonly connections: number
   /** Sessions, connected or waiting to be resumed. */
@@ -69,6 +74,12 @@ export interface LifelineServer {
   expireSession(sessionId: string): boolean
   /** What the server holds now. */
   stats(): LifelineServerStats
+  /**
+   * Answers a plain HTTP request for `path` the way an upgrade would be refused (403, 401) or with 426: the probe a
+   * browser client uses to find out why its upgrade failed. Returns false, leaving `response` alone, for any other
+   * path. A server of its own calls it for every request; with an attached `server`, call it from your request handler.
+   */
+  handleRequest(request: IncomingMessage, response: ServerResponse): boolean
   /**
    * Closes every connection with 1001, stops every timer, closes the broker if the server created it and the HTTP
    * server if it made its own, then resolves. Idempotent.
@@ -176,6 +187,14 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       byPrincipal.set(principal.id, owned)
       return { session: attached, resumed }
     },
+    published(event) {
+      if (!options.onPublished) return
+      try {
+        options.onPublished(event)
+      } catch (error) {
+        log('warn', 'onPublished threw', { error: errorName(error) })
+      }
+    },
     released(connection) {
       connections.delete(connection)
       const principalId = connection.principal?.id
@@ -207,6 +226,12 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
   }
 
   const own = options.server === undefined
+  const probe = (request: IncomingMessage, response: ServerResponse): void => {
+    handleProbe(upgradeContext, request, response).catch((error: unknown) => {
+      log('warn', 'probe failed', { error: errorName(error) })
+      response.destroy()
+    })
+  }
   const checkEveryMs = Math.max(25, Math.min(1000, Math.floor(resolved.handshakeTimeoutMs / 4)))
   const httpServer =
     options.server ??
@@ -217,12 +242,7 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
         requestTimeout: resolved.handshakeTimeoutMs,
         connectionsCheckingInterval: checkEveryMs,
       },
-      (request, response) => {
-        handleProbe(upgradeContext, request, response).catch((error: unknown) => {
-          log('warn', 'probe failed', { error: errorName(error) })
-          response.destroy()
-        })
-      },
+      probe,
     )
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (pathnameOf(request.url) !== resolved.path) {
@@ -349,6 +369,7 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       let subscriptions = 0
       for (const connection of connections) subscriptions += connection.subscriptions.size
       return {
+        accepted: nextId,
         connections: connections.size,
         sessions: sessions.size,
         subscriptions,
@@ -356,6 +377,11 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
         principals: byPrincipal.size,
         logErrors,
       }
+    },
+    handleRequest(request, response) {
+      if (pathnameOf(request.url) !== resolved.path) return false
+      probe(request, response)
+      return true
     },
     close() {
       closing ??= shutdown()

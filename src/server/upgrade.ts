@@ -119,7 +119,7 @@ export async function handleUpgrade(
 
 /**
  * Answers a plain HTTP request to the lifeline path the way the upgrade would be refused (403, 401) or with 426, so a
- * browser client that cannot see why its upgrade failed can probe the same URL and tell the user. Own server only.
+ * browser client that cannot see why its upgrade failed can probe the same URL and tell the user. Other paths get 404.
  */
 export async function handleProbe(
   context: UpgradeContext,

@@ -16,3 +16,12 @@ export type {
   EchoServerOptions,
   EchoServerPong,
 } from './echo-server'
+export { createTestServer, TestServerError } from './test-server'
+export type {
+  TestServer,
+  TestServerClientSelector,
+  TestServerErrorCode,
+  TestServerOptions,
+  TestServerPublish,
+  TestServerRestartOptions,
+} from './test-server'

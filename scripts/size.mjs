@@ -10,13 +10,18 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 /**
  * The measured entries. `budget` is the gzip size limit in bytes (1 kB = 1000 bytes).
  *
- * useWebSocket measures 9.5 kB, held at 9.7 kB rather than the 4.5 kB first aimed for (a socket, backoff and JSON
+ * useWebSocket measures 9.85 kB, held at 10 kB rather than the 4.5 kB first aimed for (a socket, backoff and JSON
  * parse, what peer hooks of that size ship). It also bundles zustand, an outbox with delivery confirmation (drain and
  * settle, heartbeat pongs), TTL, overflow and retry; the close-code policy table with token refresh, rate-limit and
- * session-expiry handling; the heartbeat; log redaction; and runtime URL and message validation.
+ * session-expiry handling; the heartbeat; log redaction; runtime URL and message validation; and the hooks that
+ * let a protocol (channels) and an outbox storage plug in without being bundled when unused.
+ * useChannel adds the lifeline protocol, channel registry and channel store on top of the client.
  * @type {ReadonlyArray<import('./size.d.mts').SizeEntry>}
  */
-export const sizeEntries = [{ name: 'useWebSocket', exports: ['useWebSocket'], from: 'src/index.ts', budget: 9700 }]
+export const sizeEntries = [
+  { name: 'useWebSocket', exports: ['useWebSocket'], from: 'src/index.ts', budget: 10_000 },
+  { name: 'useChannel', exports: ['useChannel', 'lifelineProtocol', 'LifelineProvider'], from: 'src/index.ts', budget: 11_500 },
+]
 
 /** Raised when an entry cannot be measured; `code` is stable. */
 export class SizeMeasurementError extends Error {

@@ -5,7 +5,7 @@ import { createLogSink } from './logger'
 import { initialMachineState, timerFor, transition, type Effect, type MachineEvent, type MachineState } from './machine'
 import { resolveOptions, type LifelineOptions } from './options'
 import { createOutbox, type OutboxItem } from './outbox'
-import { rawProtocol, type ProtocolLink } from './protocol'
+import { rawProtocol, type Protocol, type ProtocolLink } from './protocol'
 import { createWebSocketTransport, type Transport } from './transport'
 import { sanitizeCloseReason } from './close-codes'
 import type { CloseInfo, ConnectionSnapshot, InboundData, InboundMessage, OutboundData } from './types'
@@ -69,6 +69,8 @@ export interface LifelineClient {
   sendJson(value: unknown): string
   /** The outbox: items and actions. */
   readonly outbox: OutboxControls
+  /** The wire protocol in use (for `lifelineProtocol()`, its channel API). */
+  readonly protocol: Protocol
   /**
    * Keeps the client connected while held: the first holder connects; after the last release the client closes once
    * `lingerMs` has passed without a new holder (so StrictMode's mount–unmount–mount opens one socket, not two).
@@ -82,13 +84,17 @@ export interface LifelineClient {
 }
 
 let clientCount = 0
+/** Message ids must not repeat across page loads (persisted items keep theirs): a random prefix per page. */
+const pagePrefix = Math.random().toString(36).slice(2, 10)
 
 /** Raw mode: how long a drained write must be followed by a live link before it counts as delivered, ms. */
 const SETTLE_MS = 250
 
 /** Creates a connection client. Throws `InvalidUrlError`, `InsecureTransportError` or `InvalidOptionsError`. */
 export function createLifeline(options: LifelineOptions): LifelineClient {
-  const resolved = resolveOptions(options)
+  const resolved = resolveOptions(
+    options.heartbeat === undefined && options.protocol?.heartbeatByDefault ? { ...options, heartbeat: true } : options,
+  )
   const env: Environment = resolveEnvironment(options.environment)
   const url = resolveUrl(options.url, env.location)
   const config = resolved.machine
@@ -101,7 +107,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   let messageCount = 0
   const outbox = createOutbox(
     resolved.outbox,
-    () => `${clientId}-${++messageCount}`,
+    () => `${pagePrefix}${clientId}-${++messageCount}`,
     (item) => reportFailed(item, lifelineError('MESSAGE_DISCARDED', 'outbox full')),
   )
   const emitter = createEmitter<ClientEvents>()
@@ -114,6 +120,14 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
 
   let state: MachineState = initialMachineState(env.network.get())
   let transport: Transport | null = null
+  /** The transport has opened: writes are possible. */
+  let writable = false
+  const storage = options.outbox?.storage
+  /** Sends wait until stored items are back in front of the queue. */
+  let restored = !storage
+  /** Saves the outbox after a change: set once by `outbox.storage` below, after every function it may call exists. */
+  // eslint-disable-next-line prefer-const
+  let sync: (() => void) | undefined
   let everOpened = false
   let latencyMs: number | null = null
   let session: ConnectionSnapshot['session'] = { id: null, resumed: null }
@@ -233,10 +247,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       case 'failOutbound': {
         const item = outbox.failSuspect(effect.code)
         if (!item?.error) return
-        if (effect.code === 1009) {
-          learnedLimit = Math.min(learnedLimit, item.bytes - 1)
-          for (const other of outbox.queued()) if (other.bytes > learnedLimit) failItem(other, item.error)
-        }
+        if (effect.code === 1009) narrowLimit(item.bytes - 1, item.error)
         reportFailed(item)
         return
       }
@@ -309,7 +320,11 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       created = createWebSocketTransport(
         { url, protocols: options.protocols, WebSocket: WebSocketClass, binaryType: options.binaryType ?? 'arraybuffer' },
         {
-          open: () => current() && protocol.opened(link),
+          open: () => {
+            if (!current()) return
+            writable = true
+            protocol.opened(link)
+          },
           message: (data) => {
             if (!current()) return
             heartbeat?.heard()
@@ -319,7 +334,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
           close: (code, rawReason, wasClean) => {
             if (!current()) return
             transport = null
-            stopDrain()
+            lost()
             // Our close was answered: the server read every frame written before it, so nothing is in doubt.
             if (wasClean && state.status === 'closing') outbox.confirm()
             const reason = sanitizeCloseReason(rawReason)
@@ -340,11 +355,17 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   }
 
   function dropTransport(): void {
-    stopDrain()
-    if (!transport) return
+    if (!transport) return stopDrain()
     transport.drop()
     transport = null
+    lost()
     requeue()
+  }
+
+  function lost(): void {
+    stopDrain()
+    if (writable) protocol.closed?.()
+    writable = false
   }
 
   function requeue(): void {
@@ -352,7 +373,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   }
 
   const link: ProtocolLink = {
-    write: (data) => transport?.send(data),
+    write: (data) => writable && transport?.send(data),
     ready(info) {
       if (info && (info.id !== session.id || info.resumed !== session.resumed)) session = { ...info }
       dispatch({ type: 'OPENED' })
@@ -373,13 +394,26 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     get token() {
       return token
     },
+    get session() {
+      return session.id
+    },
+    limit(bytes) {
+      narrowLimit(bytes, new MessageTooLargeError(bytes + 1, bytes))
+    },
+    report: (error) => dispatch({ type: 'ERROR', error }),
+  }
+
+  /** Queued items over a limit learned from the server fail now instead of being refused one by one. */
+  function narrowLimit(bytes: number, error: LifelineError): void {
+    learnedLimit = Math.min(learnedLimit, bytes)
+    for (const other of outbox.queued()) if (other.bytes > learnedLimit) failItem(other, error)
   }
 
   function flush(): void {
     for (const item of outbox.expire(env.clock.now())) {
       reportFailed(item, lifelineError('MESSAGE_EXPIRED'))
     }
-    if (state.status !== 'open' || !transport) return
+    if (state.status !== 'open' || !transport || !restored) return
     const items = outbox.queued()
     for (const item of items) {
       transport.send(protocol.encode(item))
@@ -510,11 +544,24 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   }
 
   function publish(): void {
+    if (restored) sync?.()
     const next = buildSnapshot()
     const changed = (Object.keys(next) as (keyof ConnectionSnapshot)[]).some((key) => next[key] !== snapshot[key])
     if (!changed) return
     snapshot = next
     for (const listener of listeners) listener()
+  }
+
+  function enqueue(data: OutboundData, channel?: string): string {
+    if (disposed) throw lifelineError('INVALID_MESSAGE', 'disposed')
+    const copy = data instanceof ArrayBuffer ? data.slice(0) : ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data
+    const bytes = measureMessage(copy as OutboundData)
+    const limit = Math.min(resolved.maxMessageBytes, learnedLimit)
+    if (bytes > limit) throw new MessageTooLargeError(bytes, limit)
+    const item = outbox.add(copy as OutboundData, bytes, env.clock.now(), channel)
+    flush()
+    publish()
+    return item.id
   }
 
   const client: LifelineClient = {
@@ -527,6 +574,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       }
     },
     on: emitter.on,
+    protocol,
     connect: () => start('CONNECT'),
     close(code = 1000, reason = '') {
       // The problem texts are for developers (inline checks, so that bundlers drop them): production names the field.
@@ -542,17 +590,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       dispatch({ type: 'CLOSE', code, reason })
     },
     retry: () => start('RETRY'),
-    send(data) {
-      if (disposed) throw lifelineError('INVALID_MESSAGE', 'disposed')
-      const copy = data instanceof ArrayBuffer ? data.slice(0) : ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data
-      const bytes = measureMessage(copy as OutboundData)
-      const limit = Math.min(resolved.maxMessageBytes, learnedLimit)
-      if (bytes > limit) throw new MessageTooLargeError(bytes, limit)
-      const item = outbox.add(copy as OutboundData, bytes, env.clock.now())
-      flush()
-      publish()
-      return item.id
-    },
+    send: (data) => enqueue(data),
     sendJson(value) {
       let text: string | undefined
       try {
@@ -611,6 +649,29 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     resources: () => ({ timers: liveTimers.size, listeners: listeners.size + emitter.size() + (unwatch ? 2 : 0), sockets: transport ? 1 : 0 }),
   }
 
+  sync = storage?.attach({
+    outbox,
+    session: () => session.id,
+    resume(id) {
+      if (session.id === null) session = { id, resumed: null }
+    },
+    overflow: (item) => reportFailed(item, lifelineError('QUEUE_FULL')),
+    error: (error) => dispatch({ type: 'ERROR', error }),
+    restored() {
+      if (disposed) return
+      restored = true
+      flush()
+      publish()
+    },
+  })
+  protocol.attach?.({
+    enqueue,
+    later,
+    now: () => env.clock.now(),
+    onSessionExpired: (listener) => emitter.on('sessionExpired', listener),
+  })
+
   if (options.autoConnect !== false) client.connect()
   return client
 }
+

@@ -1,4 +1,5 @@
 import { lifelineError, MessageTooLargeError, QueueFullError, type LifelineError } from './errors'
+import type { OutboxStorage } from './persistence'
 import type { OutboundData, OutboxStats } from './types'
 
 /** Where an outbox item is. */
@@ -9,6 +10,8 @@ export interface OutboxItem {
   /** Client message id. */
   readonly id: string
   readonly data: OutboundData
+  /** The channel it is published to (lifeline protocol), else absent. */
+  readonly channel?: string
   /** Size on the wire in bytes. */
   readonly bytes: number
   readonly state: OutboxItemState
@@ -34,11 +37,16 @@ export interface OutboxOptions {
   ttlMs?: number | null
   /** Fail a message written this many times without being confirmed, so one message cannot loop forever. @default 5 */
   maxSendAttempts?: number
+  /**
+   * Keeps the outbox across page reloads: `localStorageOutbox(key)`, `indexedDbOutbox(key)` or your own adapter.
+   * Stores items and the session id, never the token. @default undefined (memory only)
+   */
+  storage?: OutboxStorage
 }
 
 /** The outbox as the client uses it. Items leave it only when confirmed, discarded or expired. */
 export interface Outbox {
-  add(data: OutboundData, bytes: number, now: number): OutboxItem
+  add(data: OutboundData, bytes: number, now: number, channel?: string): OutboxItem
   /** Items to write now, in order. */
   queued(): OutboxItem[]
   /** Items written and not yet confirmed, in order. */
@@ -55,6 +63,8 @@ export interface Outbox {
   retry(id?: string): void
   /** Removes items (one, or all). */
   discard(id?: string): OutboxItem[]
+  /** Puts items loaded from storage ahead of the rest (they are older); those beyond the limits are returned. */
+  restore(items: OutboxItem[]): OutboxItem[]
   /** Removes and returns expired items. */
   expire(now: number): OutboxItem[]
   items(): readonly OutboxItem[]
@@ -62,7 +72,7 @@ export interface Outbox {
 }
 
 /** The resolved limits. */
-export type ResolvedOutboxOptions = Required<OutboxOptions>
+export type ResolvedOutboxOptions = Required<Omit<OutboxOptions, 'storage'>>
 
 /** Creates the in-memory outbox. */
 export function createOutbox(
@@ -97,7 +107,7 @@ export function createOutbox(
   const failWith = (item: OutboxItem, error: LifelineError): OutboxItem => ({ ...item, state: 'failed', error })
 
   const outbox: Outbox = {
-    add(data, size, now) {
+    add(data, size, now, channel) {
       // Work on a copy: if making room fails, the outbox is left exactly as it was (nothing lost, order kept).
       let kept = list
       let keptBytes = bytes
@@ -122,6 +132,7 @@ export function createOutbox(
         expiresAt: options.ttlMs === null ? null : now + options.ttlMs,
         error: null,
       }
+      if (channel !== undefined) (item as { channel?: string }).channel = channel
       list.push(item)
       bytes += size
       changed()
@@ -164,6 +175,24 @@ export function createOutbox(
         return null
       })
       return removed
+    },
+    restore(items) {
+      const overflow: OutboxItem[] = []
+      const kept: OutboxItem[] = []
+      const taken = new Set(list.map((item) => item.id))
+      for (const item of items) {
+        if (taken.has(item.id)) continue
+        if (list.length + kept.length + 1 > options.maxMessages || bytes + item.bytes > options.maxBytes) {
+          overflow.push(item)
+          continue
+        }
+        taken.add(item.id)
+        bytes += item.bytes
+        kept.push(item)
+      }
+      list = kept.concat(list)
+      changed()
+      return overflow
     },
     expire(now) {
       const expired: OutboxItem[] = []

@@ -20,6 +20,24 @@ export interface ProtocolLink {
   fail(error: LifelineError): void
   /** The token from `getToken()`, if any. Memory only: never persist or log it. */
   readonly token: string | null
+  /** The session id to resume (from the last `ready()`), or `null`. */
+  readonly session: string | null
+  /** The server's largest accepted message in bytes: larger sends are refused up front, queued ones failed. */
+  limit(bytes: number): void
+  /** Records a problem that does not end the connection (a malformed frame) in `lastError`. */
+  report(error: LifelineError): void
+}
+
+/** What a protocol with an API of its own (channels) gets from its client, once, at creation. */
+export interface ProtocolHost {
+  /** Queues a message in the outbox (ordered, bounded, resent until confirmed). Returns its id; throws typed errors. */
+  enqueue(data: OutboundData, channel?: string): string
+  /** Runs `callback` after `ms` on the client's timers; returns the cancel function. */
+  later(callback: () => void, ms: number): () => void
+  /** Epoch ms. */
+  now(): number
+  /** Tells the protocol the client's session was dropped (close 4003). Returns the unsubscribe function. */
+  onSessionExpired(listener: () => void): () => void
 }
 
 /** A wire protocol: how frames map to messages. `raw` is built in; adapters for other servers implement this. */
@@ -31,6 +49,8 @@ export interface Protocol {
    * (`bufferedAmount` back to 0), or `ack` when the protocol calls `link.confirm(id)`.
    */
   readonly confirmBy: 'drain' | 'ack'
+  /** The server always answers pings, so the heartbeat is on unless the `heartbeat` option says otherwise. */
+  readonly heartbeatByDefault?: boolean
   /** The transport opened. Call `link.ready()` once the connection is usable. */
   opened(link: ProtocolLink): void
   /** One inbound frame. */
@@ -39,6 +59,10 @@ export interface Protocol {
   encode(item: OutboxItem): OutboundData
   /** The heartbeat ping frame. */
   ping(): OutboundData
+  /** Called once by the client that uses this protocol (a protocol instance serves one client). */
+  attach?(host: ProtocolHost): void
+  /** The transport carrying `opened()` closed or was dropped: writes are impossible until the next `opened()`. */
+  closed?(): void
 }
 
 /** Options of the raw protocol. */

@@ -76,7 +76,11 @@ export function validateOptions(options: LifelineOptions): void {
   const givenBox: unknown = options.outbox ?? {}
   if (!isObject(givenBox)) list.add('outbox', 'must be an object')
   const box: OutboxOptions = isObject(givenBox) ? givenBox : {}
-  unknownKeys(list, 'outbox', box, ['maxMessages', 'maxBytes', 'overflow', 'ttlMs', 'maxSendAttempts'])
+  unknownKeys(list, 'outbox', box, ['maxMessages', 'maxBytes', 'overflow', 'ttlMs', 'maxSendAttempts', 'storage'])
+  const storage: unknown = box.storage
+  if (storage !== undefined && !(isObject(storage) && typeof storage.attach === 'function')) {
+    list.add('outbox.storage', 'must come from localStorageOutbox(), indexedDbOutbox() or outboxStorage()')
+  }
   const outbox = {
     maxMessages: box.maxMessages ?? 1000,
     maxBytes: box.maxBytes ?? 1 << 20,

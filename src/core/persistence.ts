@@ -1,0 +1,167 @@
+import { lifelineError, type LifelineError, type LifelineErrorCode } from './errors'
+import type { Outbox, OutboxItem, OutboxItemState } from './outbox'
+
+/** Version of {@link PersistedOutbox}. A stored value of another version is ignored (and later overwritten). */
+export const OUTBOX_STORAGE_VERSION = 1
+
+/** One outbox item as stored. Binary data is kept as an `ArrayBuffer`; `Blob` items are not persisted. */
+export interface PersistedItem {
+  id: string
+  data: string | ArrayBuffer
+  channel?: string
+  bytes: number
+  /** `sending` items are stored as `queued`: after a reload they are resent (the server dedupes by id). */
+  state: Exclude<OutboxItemState, 'sending'>
+  attempts: number
+  createdAt: number
+  expiresAt: number | null
+  /** Why a `failed` item failed. */
+  error?: { code: LifelineErrorCode; message: string }
+}
+
+/** What a storage adapter stores: the items and the session to resume, never a token. */
+export interface PersistedOutbox {
+  v: typeof OUTBOX_STORAGE_VERSION
+  /** The session id to resume after a reload, so that the server dedupes items it had already applied. */
+  session: string | null
+  items: PersistedItem[]
+}
+
+/**
+ * Where an outbox is kept: read once when the client is created, written after changes (coalesced, one write at a
+ * time, the newest state each time). Either method may return a promise. Stored data is treated as untrusted.
+ */
+export interface OutboxStorageAdapter {
+  load(): PersistedOutbox | null | undefined | Promise<PersistedOutbox | null | undefined>
+  save(value: PersistedOutbox): void | Promise<void>
+}
+
+/** What the client hands to its outbox storage. Internal: created by the client. */
+export interface OutboxStorageHost {
+  outbox: Outbox
+  /** The session id to store. */
+  session(): string | null
+  /** A stored session id to resume (ignored once the client has one of its own). */
+  resume(id: string): void
+  /** A stored item that no longer fits the outbox limits. */
+  overflow(item: OutboxItem): void
+  /** Records a storage failure in `lastError` (the outbox keeps working in memory). */
+  error(error: LifelineError): void
+  /** Loading finished (or failed): sends may flow. */
+  restored(): void
+}
+
+/** The value of the `outbox.storage` option, made by {@link outboxStorage}, `localStorageOutbox` or `indexedDbOutbox`. */
+export interface OutboxStorage {
+  /** Called once by the client; returns the function the client calls after every change. */
+  attach(host: OutboxStorageHost): () => void
+}
+
+/**
+ * Persists an outbox through your own adapter (a file, a native bridge, a server). Sends wait for the first `load`,
+ * so stored messages keep their place ahead of new ones. One key serves one tab: two tabs sharing stored items would
+ * both resend them.
+ *
+ * @example outbox: { storage: outboxStorage({ load: () => myStore.get('outbox'), save: (v) => myStore.set('outbox', v) }) }
+ */
+export function outboxStorage(adapter: OutboxStorageAdapter): OutboxStorage {
+  let attached = false
+  return {
+    attach(host) {
+      if (attached) throw lifelineError('STORAGE_ERROR', 'one outbox storage serves one client')
+      attached = true
+      let ready = false
+      let savedItems = host.outbox.items()
+      let savedSession = host.session()
+      let busy = false
+      let again = false
+
+      const write = () => {
+        const value: PersistedOutbox = {
+          v: OUTBOX_STORAGE_VERSION,
+          session: host.session(),
+          items: host.outbox
+            .items()
+            .filter((item) => typeof item.data === 'string' || item.data instanceof ArrayBuffer)
+            .map((item) => ({
+              id: item.id,
+              data: item.data as string | ArrayBuffer,
+              ...(item.channel !== undefined && { channel: item.channel }),
+              bytes: item.bytes,
+              state: item.state === 'failed' ? 'failed' : 'queued',
+              attempts: item.attempts,
+              createdAt: item.createdAt,
+              expiresAt: item.expiresAt,
+              ...(item.error && { error: { code: item.error.code, message: item.error.message } }),
+            })),
+        }
+        Promise.resolve()
+          .then(() => adapter.save(value))
+          .catch((error: unknown) => host.error(lifelineError('STORAGE_ERROR', 'save failed', error)))
+          .finally(() => {
+            busy = again
+            again = false
+            // Changes made while saving: one more save, of the newest state.
+            if (busy) queueMicrotask(write)
+          })
+      }
+      /** Once per microtask at most, one save in flight at a time, the newest state each time. */
+      const sync = () => {
+        if (!ready) return
+        const items = host.outbox.items()
+        const session = host.session()
+        if (items === savedItems && session === savedSession) return
+        savedItems = items
+        savedSession = session
+        if (busy) {
+          again = true
+          return
+        }
+        busy = true
+        queueMicrotask(write)
+      }
+      const done = (value?: PersistedOutbox | null) => {
+        if (value?.v === OUTBOX_STORAGE_VERSION && Array.isArray(value.items)) {
+          const items = value.items.filter(isPersistedItem).map(
+            (item): OutboxItem => ({
+              ...item,
+              state: item.state === 'failed' ? 'failed' : 'queued',
+              error: item.state === 'failed' ? lifelineError(item.error?.code ?? 'MESSAGE_DISCARDED', item.error?.message) : null,
+            }),
+          )
+          for (const item of host.outbox.restore(items)) host.overflow(item)
+          if (typeof value.session === 'string') host.resume(value.session)
+        }
+        ready = true
+        host.restored()
+      }
+      const failed = (error: unknown) => {
+        host.error(lifelineError('STORAGE_ERROR', 'load failed', error))
+        done()
+      }
+      try {
+        const loaded = adapter.load()
+        if (loaded instanceof Promise) loaded.then(done, failed)
+        else done(loaded)
+      } catch (error) {
+        failed(error)
+      }
+      return sync
+    },
+  }
+}
+
+/** Stored data is untrusted: a malformed item is skipped, never a crash. */
+function isPersistedItem(item: PersistedItem): boolean {
+  return (
+    typeof item === 'object' &&
+    item !== null &&
+    typeof item.id === 'string' &&
+    (typeof item.data === 'string' || item.data instanceof ArrayBuffer) &&
+    (item.channel === undefined || typeof item.channel === 'string') &&
+    Number.isFinite(item.bytes) &&
+    Number.isFinite(item.attempts) &&
+    Number.isFinite(item.createdAt) &&
+    (item.expiresAt === null || Number.isFinite(item.expiresAt))
+  )
+}

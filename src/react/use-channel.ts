@@ -1,0 +1,95 @@
+'use client'
+import { useContext, useMemo, useRef, useSyncExternalStore } from 'react'
+import {
+  lifelineError,
+  type ChannelGap,
+  type ChannelMessage,
+  type ChannelStatus,
+  type LifelineClient,
+  type LifelineProtocol,
+} from '../core'
+import { createChannelStore, type ChannelState } from '../store'
+import { LifelineContext } from './context'
+
+/** Options of {@link useChannel}. Callbacks are always the latest ones and never resubscribe. */
+export interface UseChannelOptions<T = unknown> {
+  /** Every message of the channel, in order, each exactly once, without a render. @default undefined */
+  onMessage?: ((message: ChannelMessage<T>) => void) | undefined
+  /** Every discontinuity (continuity could not be proven: messages may be missing before the next one). @default undefined */
+  onGap?: ((gap: ChannelGap) => void) | undefined
+  /** How many recent messages `messages` keeps for rendering (changing it re-creates the buffer). @default 100 */
+  history?: number | undefined
+  /** The client to use instead of the nearest `LifelineProvider`'s. It must use `lifelineProtocol()`. @default undefined */
+  client?: LifelineClient | null | undefined
+}
+
+/** What {@link useChannel} returns. Updated at most once per animation frame. */
+export interface UseChannelResult<T = unknown> {
+  /** The last `history` messages, oldest first. */
+  messages: readonly ChannelMessage<T>[]
+  /** The newest message, or `null`. */
+  last: ChannelMessage<T> | null
+  /**
+   * Publishes `data` (JSON-serialisable) to this channel through the outbox; returns the outbox id. Sent in order,
+   * resent after reconnects until acknowledged, applied once. Throws typed errors for bad input or a full outbox.
+   */
+  publish: (data: unknown) => string
+  /** `pending` until the server confirms the subscription, `subscribed`, or `error` (refused: see `error`). */
+  status: ChannelStatus['state']
+  /**
+   * After a resubscribe: `true` when every message since the last one seen was replayed, `false` when continuity
+   * could not be proven (a gap was reported). `null` before the first resubscribe.
+   */
+  resumed: boolean | null
+  /** The server's error code when the subscription was refused (e.g. `FORBIDDEN`), else `null`. */
+  error: string | null
+  /** Discontinuities reported so far (the last 20). */
+  gaps: readonly ChannelGap[]
+}
+
+const emptyState: ChannelState = { messages: [], last: null, status: { state: 'pending', resumed: null, error: null }, gaps: [] }
+const noStore = { getState: () => emptyState, subscribe: () => () => undefined }
+const notReady = (): string => {
+  throw lifelineError('MISSING_PROVIDER', 'no client yet')
+}
+
+/**
+ * Subscribes this component to a channel of a lifeline server (a client created with `protocol: lifelineProtocol()`).
+ * Many components on one channel share one subscription; it resumes from the last message after every reconnect.
+ *
+ * @example const { messages, publish, status } = useChannel<ChatLine>('room:42', { history: 50 })
+ */
+export function useChannel<T = unknown>(name: string, options: UseChannelOptions<T> = {}): UseChannelResult<T> {
+  const shared = useContext(LifelineContext)
+  const client = options.client ?? shared
+  // Server rendering under a provider that creates its client on mount: render the empty state.
+  if (!client && typeof window !== 'undefined') throw lifelineError('MISSING_PROVIDER', 'No lifeline client or provider')
+  const protocol = client?.protocol as LifelineProtocol | undefined
+  if (protocol && protocol.name !== 'lifeline') throw lifelineError('WRONG_PROTOCOL')
+
+  const callbacks = useRef(options)
+  callbacks.current = options
+  const history = options.history ?? 100
+  const store = useMemo(
+    () =>
+      protocol
+        ? createChannelStore<T>(protocol, name, {
+            history,
+            onMessage: (message) => callbacks.current.onMessage?.(message),
+            onGap: (gap) => callbacks.current.onGap?.(gap),
+          })
+        : noStore,
+    [protocol, name, history],
+  )
+  const state = useSyncExternalStore(store.subscribe, store.getState, noStore.getState) as ChannelState<T>
+  const publish = useMemo(() => (protocol ? (data: unknown) => protocol.publish(name, data) : notReady), [protocol, name])
+  return {
+    messages: state.messages,
+    last: state.last,
+    publish,
+    status: state.status.state,
+    resumed: state.status.resumed,
+    error: state.status.error,
+    gaps: state.gaps,
+  }
+}

@@ -108,12 +108,12 @@ export interface ResumeOptions {
 export interface RateLimitOptions {
   /**
    * Frames allowed per `perMs` (also the burst size).
-   * @default 100
+   * @default 2000
    */
   messages?: number
   /**
    * The period of `messages`, ms.
-   * @default 1000
+   * @default 2000
    */
   perMs?: number
 }
@@ -194,7 +194,8 @@ export interface LifelineServerOptions {
   maxPayload?: number
   /**
    * Inbound frame rate limit; exceeding it closes with 4002 and a JSON reason `{"retryAfterMs":N}`. false disables it.
-   * @default { messages: 100, perMs: 1000 }
+   * @default { messages: 2000, perMs: 2000 } (a burst of 2000 frames, 1000/s sustained: a client's full outbox,
+   * 1000 messages by default, flushes after a reconnect without tripping it)
    */
   rateLimit?: RateLimitOptions | false
   /**
@@ -324,8 +325,8 @@ export function resolveServerOptions(options: LifelineServerOptions): ResolvedSe
     options.rateLimit === false
       ? null
       : {
-          messages: integer('rateLimit.messages', options.rateLimit?.messages, 100, 1, 1e9),
-          perMs: integer('rateLimit.perMs', options.rateLimit?.perMs, 1000, 1, DAY_MS),
+          messages: integer('rateLimit.messages', options.rateLimit?.messages, 2000, 1, 1e9),
+          perMs: integer('rateLimit.perMs', options.rateLimit?.perMs, 2000, 1, DAY_MS),
         }
 
   const resolved: ResolvedServerOptions = {

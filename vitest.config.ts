@@ -70,6 +70,18 @@ export default defineConfig({
         },
       },
       {
+        // Node-side tests that drive a real Chromium with playwright-core, for what browser mode cannot do from inside
+        // its own page (reloading it). Chromium's scratch files: see test/e2e/support/node-chromium.ts.
+        test: {
+          name: 'e2e-node',
+          environment: 'node',
+          globals: true,
+          include: ['test/e2e/**/*.node.test.ts'],
+          testTimeout: 20_000,
+          hookTimeout: 20_000,
+        },
+      },
+      {
         plugins: [react()],
         // Pre-bundle every runtime dependency up front: a dependency discovered mid-run is re-optimised and the page
         // ends up with two copies of React ("Cannot read properties of null (reading 'useCallback')").

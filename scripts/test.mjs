@@ -31,7 +31,7 @@ try {
   process.stderr.write(`[test] ${error.message}\n[test] the browser project will fail.\n`)
 }
 
-const projects = ['unit', 'browser']
+const projects = ['unit', 'e2e-node', 'browser']
 
 function vitestBin() {
   const require = createRequire(import.meta.url)

@@ -20,6 +20,7 @@ export type LifelineErrorCode =
   | 'WRONG_PROTOCOL'
   | 'STORAGE_ERROR'
   | 'INVALID_CHANNEL'
+  | 'HANDSHAKE_FAILED'
 
 // Inline so bundlers drop the table from production builds (an imported constant is folded too late to tree-shake).
 const hints: Partial<Record<LifelineErrorCode, string>> =
@@ -41,6 +42,7 @@ const hints: Partial<Record<LifelineErrorCode, string>> =
         MESSAGE_REFUSED: 'The server refused this message (see the code in the message); it is not resent.',
         WRONG_PROTOCOL: 'useChannel needs a client created with protocol: lifelineProtocol().',
         INVALID_CHANNEL: 'A channel name is a non-empty string of at most 200 characters without control characters.',
+        HANDSHAKE_FAILED: 'See error.diagnosis: the URL was probed over HTTP after the upgrade failed.',
         STORAGE_ERROR: 'The outbox could not be read from or written to storage; it keeps working in memory.',
       }
     : {}

@@ -142,7 +142,9 @@ export async function handleProbe(
   if (refusal) return answer(403, refusal)
   const origin = request.headers.origin
   const cors: Record<string, string> =
-    origin === undefined ? {} : { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' }
+    origin === undefined
+      ? {}
+      : { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' }
   if (context.authenticateUpgrade) {
     let result: unknown
     try {

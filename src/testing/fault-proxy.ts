@@ -46,6 +46,16 @@ export interface FaultProxyOptions {
   port?: number
 }
 
+/**
+ * How {@link FaultProxy.blockWebSocket} refuses WebSocket upgrades:
+ * - `'strip'`: forwards the request without its `Upgrade` and `Connection` headers, as a proxy that does not know
+ *   WebSockets does; the server sees a plain GET (the reference server answers 426, or 401/403 as for the upgrade).
+ * - `'reset'`: resets the connection once the request head has arrived.
+ * - `{ status, body? }`: the proxy itself answers `HTTP/1.1 <status>` with `Connection: close`, as
+ *   {@link FaultProxy.rejectUpgrade} does.
+ */
+export type WebSocketBlock = 'strip' | 'reset' | { readonly status: number; readonly body?: string | undefined }
+
 /** Counters since the proxy started; a snapshot. */
 export interface FaultProxyStats {
   /** Client connections accepted (including refused and rejected ones). */
@@ -54,6 +64,8 @@ export interface FaultProxyStats {
   readonly refused: number
   /** Connections answered with an HTTP status by {@link FaultProxy.rejectUpgrade}. */
   readonly rejected: number
+  /** Upgrade requests stripped, reset or answered by {@link FaultProxy.blockWebSocket}. */
+  readonly blockedUpgrades: number
   /** Separate writes made to either side; slicing makes this grow by one per slice. */
   readonly chunksForwarded: number
   /** Bytes written to either side. */
@@ -80,6 +92,8 @@ export interface FaultProxyFaults {
   readonly rejectUpgrade: { readonly status: number; readonly body: string | undefined } | null
   /** New connections die this many ms after the handshake response reaches the client, or null. */
   readonly killAfterOpenMs: number | null
+  /** How upgrade requests on new connections are refused while plain HTTP passes, or null. */
+  readonly blockWebSocket: WebSocketBlock | null
 }
 
 /** A TCP proxy in front of a WebSocket server that injects network faults on command. */
@@ -121,6 +135,16 @@ export interface FaultProxy {
    * reach the client: a middlebox that kills WebSockets after the handshake. Open connections are not affected.
    */
   killAfterOpen(ms?: number): void
+  /**
+   * WebSocket upgrades on new connections are refused the way `how` says (default `'strip'`) while plain HTTP requests
+   * (the diagnostics probe, long-poll) pass through to the target: a proxy or firewall that does not carry
+   * WebSockets. The proxy reads each new connection's request head and tells an upgrade by its `Upgrade` header;
+   * every request it forwards meanwhile gets `Connection: close`, so no kept-alive connection can carry an upgrade
+   * past it later. Open connections are not affected.
+   */
+  blockWebSocket(how?: WebSocketBlock): void
+  /** Undoes {@link FaultProxy.blockWebSocket}: upgrades pass again on new connections. */
+  unblockWebSocket(): void
   /** New connections are reset as soon as they are accepted (the client sees ECONNRESET). */
   refuse(): void
   /** Clears every fault mode. Delayed or sliced connections resume normal forwarding; blackholed ones stay dead. */
@@ -136,6 +160,7 @@ interface ProxyModes {
   sliceBytes: number
   rejectUpgrade: { status: number; body: string | undefined } | null
   killAfterOpenMs: number | null
+  blockWebSocket: WebSocketBlock | null
 }
 
 /** Requests whose head has not ended after this many bytes are answered anyway. */
@@ -190,6 +215,35 @@ function assertNonNegative(name: string, value: number, integer: boolean): void 
   }
 }
 
+/** Splits a request head at its blank line; null while it has not all arrived. */
+function splitHead(buffer: Buffer): { lines: string[]; rest: Buffer } | null {
+  const end = buffer.indexOf('\r\n\r\n')
+  if (end === -1) return null
+  // latin1 maps every byte to one character and back, so header bytes survive the rewrite unchanged.
+  return { lines: buffer.subarray(0, end).toString('latin1').split('\r\n'), rest: buffer.subarray(end + 4) }
+}
+
+/** The lower-cased name of a header line; '' for the request line or a line without a colon. */
+function headerName(line: string): string {
+  const colon = line.indexOf(':')
+  return colon <= 0 ? '' : line.slice(0, colon).trim().toLowerCase()
+}
+
+/** Whether a request head asks for a protocol upgrade (RFC 9110 §7.8): it has a non-empty `Upgrade` header. */
+function isUpgradeRequest(lines: readonly string[]): boolean {
+  return lines.some((line) => headerName(line) === 'upgrade' && line.slice(line.indexOf(':') + 1).trim() !== '')
+}
+
+/** The head without `Connection` (and, for `strip`, `Upgrade`) headers, plus `Connection: close`. */
+function rewriteHead(lines: readonly string[], stripUpgrade: boolean): Buffer {
+  const kept = lines.filter((line, index) => {
+    if (index === 0) return true
+    const name = headerName(line)
+    return name !== 'connection' && !(stripUpgrade && name === 'upgrade')
+  })
+  return Buffer.from([...kept, 'Connection: close', '', ''].join('\r\n'), 'latin1')
+}
+
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => reject(error)
@@ -224,6 +278,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     sliceBytes: 0,
     rejectUpgrade: null,
     killAfterOpenMs: null,
+    blockWebSocket: null,
   }
   const counters: LinkCounters = {
     chunksForwarded: 0,
@@ -235,6 +290,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
   let accepted = 0
   let refused = 0
   let rejected = 0
+  let blockedUpgrades = 0
   const links = new Set<ProxyLink>()
   const clientSockets = new Set<Socket>()
   const settings = (): LinkSettings => modes
@@ -260,6 +316,59 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     socket.on('end', () => socket.destroy())
   }
 
+  /** Forwards a new connection to the target (or blackholes it), through a link that applies the fault modes. */
+  const forward = (client: Socket): void => {
+    const upstream = modes.blackhole ? null : connect({ host: target.host, port: target.port, allowHalfOpen: true })
+    const link: ProxyLink = new ProxyLink({
+      client,
+      upstream,
+      settings,
+      counters,
+      killAfterOpenMs: modes.killAfterOpenMs,
+      onClosed: () => links.delete(link),
+    })
+    links.add(link)
+  }
+
+  /**
+   * Reads the request head, then refuses it if it is an upgrade (as `how` says) or forwards it with
+   * `Connection: close`. A head that never ends within the size limit is forwarded as is.
+   */
+  const screenUpgrade = (client: Socket, how: WebSocketBlock): void => {
+    let head = Buffer.alloc(0)
+    const onEnd = (): void => {
+      client.off('data', onData)
+      client.destroy()
+    }
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk])
+      const split = splitHead(head)
+      if (split === null && head.length <= MAX_REQUEST_HEAD_BYTES) return
+      client.off('data', onData)
+      client.off('end', onEnd)
+      const upgrade = split !== null && isUpgradeRequest(split.lines)
+      if (upgrade) blockedUpgrades += 1
+      if (upgrade && how === 'reset') {
+        client.resetAndDestroy()
+        return
+      }
+      if (upgrade && typeof how === 'object') {
+        client.resume()
+        client.on('end', () => client.destroy())
+        writeHttpRejection(client, how)
+        return
+      }
+      const bytes = split === null ? head : Buffer.concat([rewriteHead(split.lines, upgrade), split.rest])
+      // Hand the bytes back to the socket so the link forwards them first, with delay and slicing applied.
+      client.pause()
+      client.unshift(bytes)
+      forward(client)
+      client.resume()
+    }
+    client.on('data', onData)
+    client.on('end', onEnd)
+  }
+
   const onConnection = (client: Socket): void => {
     accepted += 1
     track(client)
@@ -275,16 +384,11 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       answerWithStatus(client, modes.rejectUpgrade)
       return
     }
-    const upstream = modes.blackhole ? null : connect({ host: target.host, port: target.port, allowHalfOpen: true })
-    const link: ProxyLink = new ProxyLink({
-      client,
-      upstream,
-      settings,
-      counters,
-      killAfterOpenMs: modes.killAfterOpenMs,
-      onClosed: () => links.delete(link),
-    })
-    links.add(link)
+    if (modes.blockWebSocket !== null) {
+      screenUpgrade(client, modes.blockWebSocket)
+      return
+    }
+    forward(client)
   }
 
   const server = createServer({ allowHalfOpen: true }, onConnection)
@@ -307,10 +411,16 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       return clientSockets.size
     },
     get stats() {
-      return { accepted, refused, rejected, ...counters }
+      return { accepted, refused, rejected, blockedUpgrades, ...counters }
     },
     get faults() {
-      return { ...modes, rejectUpgrade: modes.rejectUpgrade === null ? null : { ...modes.rejectUpgrade } }
+      const { rejectUpgrade, blockWebSocket } = modes
+      return {
+        ...modes,
+        rejectUpgrade: rejectUpgrade === null ? null : { ...rejectUpgrade },
+        blockWebSocket:
+          typeof blockWebSocket === 'object' && blockWebSocket !== null ? { ...blockWebSocket } : blockWebSocket,
+      }
     },
     blackhole() {
       modes.blackhole = true
@@ -347,6 +457,24 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       assertNonNegative('killAfterOpen', ms, false)
       modes.killAfterOpenMs = ms
     },
+    blockWebSocket(how = 'strip') {
+      if (typeof how === 'object' && how !== null) {
+        if (!isHttpStatus(how.status)) {
+          throw new FaultProxyError('FAULT_PROXY_INVALID_ARGUMENT', `Not an HTTP status: ${String(how.status)}`)
+        }
+        if (how.body !== undefined && typeof how.body !== 'string') {
+          throw new FaultProxyError('FAULT_PROXY_INVALID_ARGUMENT', 'The body must be a string')
+        }
+        modes.blockWebSocket = { status: how.status, body: how.body }
+      } else if (how === 'strip' || how === 'reset') {
+        modes.blockWebSocket = how
+      } else {
+        throw new FaultProxyError('FAULT_PROXY_INVALID_ARGUMENT', `Not a way to block WebSockets: ${String(how)}`)
+      }
+    },
+    unblockWebSocket() {
+      modes.blockWebSocket = null
+    },
     refuse() {
       modes.refuse = true
     },
@@ -358,6 +486,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
         sliceBytes: 0,
         rejectUpgrade: null,
         killAfterOpenMs: null,
+        blockWebSocket: null,
       } satisfies ProxyModes)
       kickAll()
     },

@@ -6,6 +6,7 @@ export type {
   FaultProxyOptions,
   FaultProxyStats,
   FaultProxyTargetAddress,
+  WebSocketBlock,
 } from './fault-proxy'
 export { createEchoServer, EchoServerError } from './echo-server'
 export type {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
+import { createServer as createHttpServer } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import { connect as connectTcp } from 'node:net'
-import type { Socket } from 'node:net'
-import type { IncomingMessage } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
+import { WebSocket, WebSocketServer } from 'ws'
 import { createEchoServer, createFaultProxy, FaultProxyError } from '../../src/testing'
 import type { EchoServer, FaultProxy } from '../../src/testing'
 import { parseFaultProxyTarget } from '../../src/testing/fault-proxy'
@@ -355,5 +356,201 @@ describe('createFaultProxy', () => {
     expect(() => proxy.slice(1.5)).toThrow(expect.objectContaining({ code: 'FAULT_PROXY_INVALID_ARGUMENT' }) as Error)
     expect(() => proxy.rejectUpgrade(42)).toThrow(FaultProxyError)
     expect(() => proxy.killAfterOpen(Number.NaN)).toThrow(FaultProxyError)
+  })
+})
+
+interface RecordedRequest {
+  readonly method: string
+  readonly url: string
+  readonly headers: IncomingHttpHeaders
+  readonly body: string
+}
+
+/** Records every plain HTTP request (426 to one with Sec-WebSocket-Key, else 200); echoes over WebSocket. */
+async function createRecordingTarget(): Promise<{
+  port: number
+  requests: RecordedRequest[]
+  upgrades: () => number
+  close: () => Promise<void>
+}> {
+  const requests: RecordedRequest[] = []
+  const wss = new WebSocketServer({ noServer: true })
+  wss.on('connection', (socket) => socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary })))
+  let upgrades = 0
+  const http = createHttpServer((request, response) => {
+    let body = ''
+    request.setEncoding('utf8')
+    request.on('data', (chunk: string) => {
+      body += chunk
+    })
+    request.on('end', () => {
+      requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body })
+      const wantsUpgrade = request.headers['sec-websocket-key'] !== undefined
+      response.writeHead(wantsUpgrade ? 426 : 200, { 'Content-Type': 'application/json' })
+      response.end(JSON.stringify(wantsUpgrade ? { error: 'upgrade required' } : { ok: true }))
+    })
+  })
+  http.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
+    upgrades += 1
+    wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request))
+  })
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (http.address() as AddressInfo).port,
+    requests,
+    upgrades: () => upgrades,
+    async close() {
+      for (const client of wss.clients) client.terminate()
+      http.closeAllConnections()
+      await new Promise<void>((resolve) => wss.close(() => resolve()))
+      await new Promise<void>((resolve) => http.close(() => resolve()))
+    },
+  }
+}
+
+/** Writes `pieces` to a raw TCP connection 20 ms apart and collects what comes back until the peer ends. */
+function rawExchange(port: number, pieces: readonly string[]): Promise<{ text: string; error: string | null }> {
+  return new Promise((resolve) => {
+    let text = ''
+    let error: string | null = null
+    const socket = connectTcp({ host: '127.0.0.1', port }, () => {
+      pieces.forEach((piece, index) => setTimeout(() => socket.write(piece), index * 20))
+    })
+    rawSockets.push(socket)
+    // Bounded: a connection the proxy wrongly kept alive fails the test's assertions instead of timing it out.
+    setTimeout(() => socket.destroy(), 3000).unref()
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => {
+      text += chunk
+    })
+    socket.on('error', (cause: NodeJS.ErrnoException) => {
+      error = cause.code ?? cause.message
+    })
+    socket.on('close', () => resolve({ text, error }))
+  })
+}
+
+const upgradeHead = (path: string): string =>
+  `GET ${path} HTTP/1.1\r\nHost: target.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+  `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`
+
+describe('createFaultProxy blockWebSocket', () => {
+  let target: Awaited<ReturnType<typeof createRecordingTarget>>
+  let blocker: FaultProxy
+  let httpBase: string
+
+  beforeEach(async () => {
+    target = await createRecordingTarget()
+    blocker = await createFaultProxy({ target: { port: target.port } })
+    httpBase = `http://127.0.0.1:${String(blocker.port)}`
+  })
+
+  afterEach(async () => {
+    for (const socket of clients.splice(0)) socket.terminate()
+    await blocker.close()
+    await target.close()
+  })
+
+  it('does strip Upgrade from new upgrades (the server sees a plain GET), pass plain HTTP, until unblocked', async () => {
+    const before = await open(`${blocker.url}/ws`)
+    blocker.blockWebSocket()
+    expect(blocker.faults.blockWebSocket).toBe('strip')
+
+    const blocked = watch(`${blocker.url}/ws`)
+    await waitFor('HTTP response', () => blocked.response !== null)
+    expect(blocked.response?.status).toBe(426)
+    expect(blocked.opened).toBe(false)
+    expect(target.upgrades()).toBe(1)
+    const stripped = target.requests.at(-1)
+    expect(stripped?.url).toBe('/ws')
+    expect(stripped?.headers.upgrade).toBeUndefined()
+    expect(stripped?.headers.connection).toBe('close')
+    expect(stripped?.headers['sec-websocket-key']).toEqual(expect.any(String))
+
+    const response = await fetch(`${httpBase}/probe?x=1`, { cache: 'no-store' })
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({ ok: true })
+    expect(target.requests.at(-1)).toMatchObject({ method: 'GET', url: '/probe?x=1' })
+    expect(blocker.stats.blockedUpgrades).toBe(1)
+    expect((await roundTrip(before, 'still here')).data.toString()).toBe('still here')
+
+    blocker.unblockWebSocket()
+    expect(blocker.faults.blockWebSocket).toBeNull()
+    const after = await open(`${blocker.url}/ws`)
+    expect((await roundTrip(after, 'through')).data.toString()).toBe('through')
+    expect(target.upgrades()).toBe(2)
+  })
+
+  it('does answer new upgrades itself with blockWebSocket({ status, body }), never reaching the target', async () => {
+    blocker.blockWebSocket({ status: 400 })
+    expect(blocker.faults.blockWebSocket).toEqual({ status: 400, body: undefined })
+    const first = watch(`${blocker.url}/ws`)
+    await waitFor('HTTP response', () => first.response !== null)
+    expect(first.response).toEqual({ status: 400, body: JSON.stringify({ error: 'Bad Request' }) })
+
+    blocker.blockWebSocket({ status: 403, body: 'no websockets here' })
+    const second = watch(`${blocker.url}/ws`)
+    await waitFor('HTTP response', () => second.response !== null)
+    expect(second.response).toEqual({ status: 403, body: 'no websockets here' })
+    expect(target.requests).toHaveLength(0)
+    expect(target.upgrades()).toBe(0)
+    expect(blocker.stats.blockedUpgrades).toBe(2)
+
+    const response = await fetch(`${httpBase}/submit`, { method: 'POST', body: 'payload' })
+    expect(response.status).toBe(200)
+    expect(target.requests).toEqual([expect.objectContaining({ method: 'POST', url: '/submit', body: 'payload' })])
+  })
+
+  it('does reset new upgrades with blockWebSocket("reset") while plain HTTP passes', async () => {
+    blocker.blockWebSocket('reset')
+    const client = watch(`${blocker.url}/ws`)
+    await waitFor('close', () => client.close !== null)
+    expect(client.opened).toBe(false)
+    expect(client.error?.code).toBe('ECONNRESET')
+    expect(target.requests).toHaveLength(0)
+    expect((await fetch(`${httpBase}/plain`)).status).toBe(200)
+  })
+
+  it('does screen a request head that arrives in pieces', async () => {
+    blocker.blockWebSocket({ status: 418 })
+    const head = upgradeHead('/ws')
+    const cut = head.indexOf('Upgrade:') + 3
+    const answer = await rawExchange(blocker.port, [head.slice(0, cut), head.slice(cut)])
+    expect(answer.text).toMatch(/^HTTP\/1\.1 418 /)
+    expect(target.requests).toHaveLength(0)
+    expect(blocker.stats.blockedUpgrades).toBe(1)
+  })
+
+  it('does forward a plain request with its body, sliced, as the only request of its connection', async () => {
+    blocker.blockWebSocket()
+    blocker.slice(1)
+    const forwardedBefore = blocker.stats.chunksForwarded
+    const post =
+      'POST /submit HTTP/1.1\r\nHost: target.test\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhello'
+    // A kept-alive connection must not carry a later upgrade past the proxy: the server closes it after one answer.
+    const answer = await rawExchange(blocker.port, [post, upgradeHead('/ws')])
+    // The server closes after its answer while the client still writes the upgrade, so a RST may cut the sliced answer
+    // short: what arrived must be the start of a 200, never a 101.
+    const start = answer.text.slice(0, 13)
+    expect(start.length).toBeGreaterThan(0)
+    expect('HTTP/1.1 200 '.startsWith(start)).toBe(true)
+    expect(answer.text).not.toMatch(/HTTP\/1\.1 101/)
+    expect(target.requests).toEqual([expect.objectContaining({ method: 'POST', body: 'hello' })])
+    expect(target.requests[0]?.headers.connection).toBe('close')
+    expect(target.upgrades()).toBe(0)
+    // One write per byte: the re-queued head went through the link's slicing like any other data.
+    expect(blocker.stats.chunksForwarded - forwardedBefore).toBeGreaterThan(post.length)
+  })
+
+  it('does clear the block on restore and reject bad arguments with a typed error', () => {
+    blocker.blockWebSocket('reset')
+    blocker.restore()
+    expect(blocker.faults.blockWebSocket).toBeNull()
+    expect(() => blocker.blockWebSocket({ status: 42 })).toThrow(
+      expect.objectContaining({ code: 'FAULT_PROXY_INVALID_ARGUMENT' }) as Error,
+    )
+    expect(() => blocker.blockWebSocket({ status: 400, body: 5 as unknown as string })).toThrow(FaultProxyError)
+    expect(() => blocker.blockWebSocket('drop' as unknown as 'strip')).toThrow(FaultProxyError)
+    expect(blocker.faults.blockWebSocket).toBeNull()
   })
 })

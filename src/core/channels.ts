@@ -137,6 +137,8 @@ export function createChannelRegistry(host: ChannelRegistryHost, options: Channe
         channel.cancelLinger?.()
         channel.cancelLinger = null
         channel.listeners.add(listener)
+        // A later listener (a second component, a remount) learns where the shared subscription already stands.
+        listener.status?.(channel.status)
       }
       const joined = channel
       let member = true

@@ -1,5 +1,6 @@
 import { lifelineError, type LifelineError, type LifelineErrorCode } from './errors'
 import type { Outbox, OutboxItem, OutboxItemState } from './outbox'
+import { measureMessage } from './validate'
 
 /** Version of {@link PersistedOutbox}. A stored value of another version is ignored (and later overwritten). */
 export const OUTBOX_STORAGE_VERSION = 1
@@ -77,6 +78,8 @@ export function outboxStorage(adapter: OutboxStorageAdapter): OutboxStorage {
       let again = false
 
       const write = () => {
+        // Changes from here on are not in this value: they ask for one more save.
+        again = false
         const value: PersistedOutbox = {
           v: OUTBOX_STORAGE_VERSION,
           session: host.session(),
@@ -120,23 +123,38 @@ export function outboxStorage(adapter: OutboxStorageAdapter): OutboxStorage {
         busy = true
         queueMicrotask(write)
       }
+      /**
+       * Problems found while loading are reported a microtask later: a synchronous load runs inside `createLifeline`,
+       * before anyone could listen (and before the client connects, while it has no `lastError` to record).
+       */
+      const later = (report: () => void) => queueMicrotask(report)
       const done = (value?: PersistedOutbox | null) => {
         if (value?.v === OUTBOX_STORAGE_VERSION && Array.isArray(value.items)) {
-          const items = value.items.filter(isPersistedItem).map(
-            (item): OutboxItem => ({
-              ...item,
-              state: item.state === 'failed' ? 'failed' : 'queued',
-              error: item.state === 'failed' ? lifelineError(item.error?.code ?? 'MESSAGE_DISCARDED', item.error?.message) : null,
-            }),
-          )
-          for (const item of host.outbox.restore(items)) host.overflow(item)
+          const items = value.items.flatMap((item): OutboxItem[] => {
+            const bytes = isPersistedItem(item) ? measure(item.data) : null
+            if (bytes === null) return []
+            return [
+              {
+                ...item,
+                // A stored size is not trusted: the limits count real bytes.
+                bytes,
+                state: item.state === 'failed' ? 'failed' : 'queued',
+                error:
+                  item.state === 'failed'
+                    ? lifelineError(item.error?.code ?? 'MESSAGE_DISCARDED', item.error?.message)
+                    : null,
+              },
+            ]
+          })
+          const overflow = host.outbox.restore(items)
+          if (overflow.length) later(() => overflow.forEach((item) => host.overflow(item)))
           if (typeof value.session === 'string') host.resume(value.session)
         }
         ready = true
         host.restored()
       }
       const failed = (error: unknown) => {
-        host.error(lifelineError('STORAGE_ERROR', 'load failed', error))
+        later(() => host.error(lifelineError('STORAGE_ERROR', 'load failed', error)))
         done()
       }
       try {
@@ -148,6 +166,15 @@ export function outboxStorage(adapter: OutboxStorageAdapter): OutboxStorage {
       }
       return sync
     },
+  }
+}
+
+/** The size of stored data, or `null` when it cannot be sent (a lone surrogate). */
+function measure(data: string | ArrayBuffer): number | null {
+  try {
+    return measureMessage(data)
+  } catch (_error) {
+    return null
   }
 }
 

@@ -42,10 +42,14 @@ export function localStorageOutbox(key: string, options: StorageAdapterOptions =
       if (text === null) return null
       const value = JSON.parse(text) as PersistedOutbox
       if (!Array.isArray(value?.items)) return null
-      for (const item of value.items) {
-        const data = item.data as unknown
-        if (typeof data === 'object' && data !== null && typeof (data as { b64?: unknown }).b64 === 'string') {
-          item.data = base64.decode((data as { b64: string }).b64)
+      for (const item of value.items as ({ data?: unknown } | null)[]) {
+        const data = item?.data as { b64?: unknown } | null | undefined
+        if (!item || typeof data !== 'object' || data === null || typeof data.b64 !== 'string') continue
+        try {
+          item.data = base64.decode(data.b64)
+        } catch (_error) {
+          // Not base64: the item keeps its `{ b64 }` data and is skipped as corrupted, not the whole outbox.
+          continue
         }
       }
       return value
@@ -105,10 +109,15 @@ export function indexedDbOutbox(key: string, options: StorageAdapterOptions = {}
         }),
     )
   return outboxStorage({
-    load: () => run('readonly', (store) => store.get(key) as IDBRequest<PersistedOutbox | undefined>).then((value) => value ?? null),
+    load: () =>
+      run('readonly', (store) => store.get(key) as IDBRequest<PersistedOutbox | undefined>).then(
+        (value) => value ?? null,
+      ),
     save: (value) =>
       run<unknown>('readwrite', (store) =>
-        value.items.length || value.session !== null ? (store.put(value, key) as IDBRequest<unknown>) : (store.delete(key) as IDBRequest<unknown>),
+        value.items.length || value.session !== null
+          ? (store.put(value, key) as IDBRequest<unknown>)
+          : (store.delete(key) as IDBRequest<unknown>),
       ).then(() => undefined),
   })
 }

@@ -50,10 +50,13 @@ export function createChannelStore<T = unknown>(
   const listeners = new Set<() => void>()
   let leave: (() => void) | null = null
 
+  /** The newest `history` entries (not `slice(-history)`: `slice(-0)` keeps everything). */
+  const newest = (list: readonly ChannelMessage<T>[]) => list.slice(list.length - Math.min(history, list.length))
+
   const frame = createFrameScheduler(() => {
     const fresh = pending
     pending = []
-    const messages = fresh.length ? state.messages.concat(fresh.slice(-history)).slice(-history) : state.messages
+    const messages = fresh.length ? newest(state.messages.concat(newest(fresh))) : state.messages
     state = { messages, last: fresh.at(-1) ?? state.last, status, gaps }
     for (const listener of listeners) listener()
   })

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import type { RawData, WebSocket } from 'ws'
+import type { RawData } from 'ws'
 import { CloseCodes, PROTOCOL_VERSION, WireErrorCodes } from '../core'
 import type { ClientFrame, ServerFrame, WireErrorCode } from '../core'
 import type { Broker, BrokerMessage } from './broker'
@@ -16,6 +16,7 @@ import type {
   ServerLog,
 } from './options'
 import type { Session, SessionOwner } from './sessions'
+import type { ConnectionSocket } from './socket'
 import { Subscription } from './subscription'
 
 /** Frames waiting for an earlier one (an authentication, an authorisation, a publish) before the connection closes. */
@@ -54,15 +55,17 @@ export interface ConnectionRequest {
   readonly remoteAddress: string | undefined
 }
 
-// ws validated the UTF-8 already (invalid UTF-8 closes with 1007 before a message event).
-const textOf = (data: RawData): string =>
-  Buffer.isBuffer(data)
-    ? data.toString('utf8')
-    : Array.isArray(data)
-      ? Buffer.concat(data).toString('utf8')
-      : Buffer.from(data).toString('utf8')
+// ws validated the UTF-8 already (invalid UTF-8 closes with 1007 before a message event); long-poll passes text.
+const textOf = (data: RawData | string): string =>
+  typeof data === 'string'
+    ? data
+    : Buffer.isBuffer(data)
+      ? data.toString('utf8')
+      : Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data).toString('utf8')
 
-/** One accepted WebSocket speaking the lifeline protocol. Internal. */
+/** One accepted WebSocket (or long-poll connection) speaking the lifeline protocol. Internal. */
 export class Connection implements SessionOwner {
   principal: Principal | null = null
   session: Session<Connection> | null = null
@@ -79,7 +82,7 @@ export class Connection implements SessionOwner {
 
   constructor(
     readonly id: number,
-    readonly socket: WebSocket,
+    readonly socket: ConnectionSocket,
     readonly request: ConnectionRequest,
     private readonly upgradePrincipal: Principal | null,
     private readonly context: ConnectionContext,
@@ -90,7 +93,7 @@ export class Connection implements SessionOwner {
       ? new TokenBucket(options.rateLimit.messages, options.rateLimit.perMs, () => performance.now())
       : null
     this.helloTimer = setTimeout(() => this.close(CloseCodes.tokenInvalid, 'hello timeout'), options.helloTimeoutMs)
-    socket.on('message', (data: RawData, isBinary: boolean) => this.received(data, isBinary))
+    socket.on('message', (data: RawData | string, isBinary: boolean) => this.received(data, isBinary))
     socket.on('pong', () => {
       this.lastSeenAt = performance.now()
     })
@@ -160,7 +163,7 @@ export class Connection implements SessionOwner {
     this.send(text)
   }
 
-  private received(data: RawData, isBinary: boolean): void {
+  private received(data: RawData | string, isBinary: boolean): void {
     this.lastSeenAt = performance.now()
     if (this.closing) return
     if (this.bucket && !this.bucket.take()) {

@@ -4,6 +4,7 @@ export type {
   AuthorizeRequest,
   AuthRequest,
   LifelineServerOptions,
+  LongPollOptions,
   Principal,
   PublishedEvent,
   RateLimitOptions,

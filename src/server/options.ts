@@ -118,6 +118,22 @@ export interface RateLimitOptions {
   perMs?: number
 }
 
+/** The HTTP long-poll transport, served next to the WebSocket (docs/protocol.md §8). */
+export interface LongPollOptions {
+  /**
+   * How long a `GET` waits for frames before it is answered with an empty batch, ms. Keep it below the idle timeout of
+   * every proxy between clients and the server (often 30–60 s); clients wait a little longer before they give up.
+   * @default 25000
+   */
+  pollTimeoutMs?: number
+  /**
+   * A long-poll connection with no request in progress and none for this long is closed (its session can still be
+   * resumed within the resume window); later requests for it are answered 410 Gone, and the client starts over.
+   * @default 30000
+   */
+  idleTimeoutMs?: number
+}
+
 /** Options of {@link createLifelineServer}. Give either `server` or `port`. */
 export interface LifelineServerOptions {
   /**
@@ -240,6 +256,12 @@ export interface LifelineServerOptions {
    * @default undefined
    */
   logger?: ServerLogger
+  /**
+   * The HTTP long-poll endpoint at `<path>/poll` (same origin checks, authentication, limits and sessions as the
+   * WebSocket); false answers that path 404.
+   * @default { pollTimeoutMs: 25000, idleTimeoutMs: 30000 }
+   */
+  longPoll?: LongPollOptions | false
 }
 
 /** Options with defaults applied. Internal. */
@@ -263,6 +285,8 @@ export interface ResolvedServerOptions {
   readonly maxChannelsPerConnection: number
   readonly maxChannelNameLength: number
   readonly maxDedupeIds: number
+  /** The long-poll endpoint; null when disabled. */
+  readonly longPoll: { readonly path: string; readonly pollTimeoutMs: number; readonly idleTimeoutMs: number } | null
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -349,6 +373,15 @@ export function resolveServerOptions(options: LifelineServerOptions): ResolvedSe
     maxChannelsPerConnection: integer('maxChannelsPerConnection', options.maxChannelsPerConnection, 100, 1, 1e6),
     maxChannelNameLength: integer('maxChannelNameLength', options.maxChannelNameLength, 200, 1, 10_000),
     maxDedupeIds: integer('maxDedupeIds', options.maxDedupeIds, 10_000, 0, 1e7),
+    longPoll:
+      options.longPoll === false
+        ? null
+        : {
+            // `<path>/poll`, without doubling a trailing slash.
+            path: `${typeof path === 'string' ? path.replace(/\/+$/, '') : ''}/poll`,
+            pollTimeoutMs: integer('longPoll.pollTimeoutMs', options.longPoll?.pollTimeoutMs, 25_000, 10, DAY_MS),
+            idleTimeoutMs: integer('longPoll.idleTimeoutMs', options.longPoll?.idleTimeoutMs, 30_000, 10, DAY_MS),
+          },
   }
   if (issues.length > 0) throw new InvalidOptionsError(issues)
   return resolved

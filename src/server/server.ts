@@ -7,13 +7,16 @@ import type { WebSocket } from 'ws'
 import type { StreamPosition } from '../core'
 import type { Broker, BrokerMessage } from './broker'
 import { Connection } from './connection'
-import type { ConnectionContext } from './connection'
+import type { ConnectionContext, ConnectionRequest } from './connection'
 import { errorName, LifelineServerError } from './errors'
 import { channelProblem } from './frames'
+import { createLongPollHandler } from './longpoll'
+import { LongPollSocket } from './longpoll-socket'
 import { createMemoryBroker } from './memory-broker'
 import { resolveServerOptions } from './options'
 import type { LifelineServerOptions, Principal } from './options'
 import { SessionRegistry } from './sessions'
+import type { ConnectionSocket } from './socket'
 import { handleProbe, handleUpgrade, pathnameOf, refuseUpgrade } from './upgrade'
 import type { UpgradeContext } from './upgrade'
 
@@ -29,6 +32,8 @@ export interface LifelineConnectionInfo {
   readonly channels: readonly string[]
   /** Peer address. */
   readonly remoteAddress: string | undefined
+  /** What carries it: a WebSocket, or HTTP long-poll requests. */
+  readonly transport: 'websocket' | 'longpoll'
   /** Starts the close handshake with this code and reason (destroyed after 1 s if it does not finish). */
   close(code: number, reason?: string): void
   /** Destroys the socket without a close frame. */
@@ -40,10 +45,12 @@ export interface LifelineConnectionInfo {
  * total `accepted`.
  */
 export interface LifelineServerStats {
-  /** WebSocket connections accepted since start (a running total). */
+  /** Connections (WebSocket and long-poll) accepted since start (a running total). */
   readonly accepted: number
-  /** Open WebSocket connections. */
+  /** Open connections, WebSocket and long-poll. */
   readonly connections: number
+  /** Open long-poll connections (counted in `connections` too). */
+  readonly longPolls: number
   /** Sessions, connected or waiting to be resumed. */
   readonly sessions: number
   /** Channel subscriptions over all connections. */
@@ -76,8 +83,9 @@ export interface LifelineServer {
   stats(): LifelineServerStats
   /**
    * Answers a plain HTTP request for `path` the way an upgrade would be refused (403, 401) or with 426: the probe a
-   * browser client uses to find out why its upgrade failed. Returns false, leaving `response` alone, for any other
-   * path. A server of its own calls it for every request; with an attached `server`, call it from your request handler.
+   * browser client uses to find out why its upgrade failed; and every request of the long-poll transport at
+   * `<path>/poll`. Returns false, leaving `response` alone, for any other path. A server of its own calls it for every
+   * request; with an attached `server`, call it from your request handler.
    */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean
   /**
@@ -213,20 +221,38 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
     closing: () => closed,
     handshakes,
     accept(socket: WebSocket, request: IncomingMessage, principal: Principal | null) {
-      if (closed) {
-        socket.terminate()
-        return
-      }
-      nextId += 1
       const request_ = { headers: request.headers, url: request.url ?? '', remoteAddress: request.socket.remoteAddress }
-      const connection = new Connection(nextId, socket, request_, principal, context)
-      connections.add(connection)
-      log('info', 'connection opened', { connection: nextId, principal: principal?.id ?? null })
+      adopt(socket, request_, principal)
     },
   }
 
+  /** Runs the protocol over an accepted socket: a WebSocket after its 101, or a new long-poll connection. */
+  function adopt(socket: ConnectionSocket, request: ConnectionRequest, principal: Principal | null): void {
+    if (closed) {
+      socket.terminate()
+      return
+    }
+    nextId += 1
+    const connection = new Connection(nextId, socket, request, principal, context)
+    connections.add(connection)
+    const transport = socket instanceof LongPollSocket ? 'longpoll' : 'websocket'
+    log('info', 'connection opened', { connection: nextId, principal: principal?.id ?? null, transport })
+  }
+
+  const longPoll =
+    resolved.longPoll &&
+    createLongPollHandler({
+      options: resolved,
+      longPoll: resolved.longPoll,
+      authenticateUpgrade: options.authenticateUpgrade,
+      log,
+      closing: () => closed,
+      accept: adopt,
+    })
+
   const own = options.server === undefined
   const probe = (request: IncomingMessage, response: ServerResponse): void => {
+    if (longPoll?.handle(request, response)) return
     handleProbe(upgradeContext, request, response).catch((error: unknown) => {
       log('warn', 'probe failed', { error: errorName(error) })
       response.destroy()
@@ -280,6 +306,7 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
     )
     for (const connection of connections) connection.close(1001, 'server shutting down')
     await Promise.all(gone)
+    longPoll?.close()
     sessions.clear()
     if (ownsBroker) await broker.close()
     if (own) {
@@ -309,6 +336,7 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
     session: connection.session?.id ?? null,
     channels: [...connection.subscriptions.keys()],
     remoteAddress: connection.request.remoteAddress,
+    transport: connection.socket instanceof LongPollSocket ? 'longpoll' : 'websocket',
     close(code, reason = '') {
       assertCloseArguments(code, reason)
       connection.close(code, reason)
@@ -371,6 +399,7 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       return {
         accepted: nextId,
         connections: connections.size,
+        longPolls: longPoll?.size ?? 0,
         sessions: sessions.size,
         subscriptions,
         handshakes: handshakes.size,
@@ -379,6 +408,7 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       }
     },
     handleRequest(request, response) {
+      if (longPoll?.handle(request, response)) return true
       if (pathnameOf(request.url) !== resolved.path) return false
       probe(request, response)
       return true

@@ -1,0 +1,237 @@
+'use client'
+import { createContext, useEffect, useState, type ComponentPropsWithoutRef } from 'react'
+import type { ConnectionSnapshot, LifelineClient } from '../core'
+import { useConnection, useLifelineClient } from '../react'
+import { createAnnouncer, createPart, createRoot, mergeLabels, withParts } from './parts'
+import { formatDuration, useCountdown } from './use-countdown'
+
+/**
+ * What the banner is telling the user (its root's `data-state`, or `hidden`):
+ * - `offline`: the device has no network; nothing is attempted until it comes back.
+ * - `reconnecting`: the connection was lost; an attempt is scheduled (with a countdown) or running.
+ * - `degraded`: connected, but through the slower HTTP long-poll fallback.
+ * - `refreshing`: the server refused the token (close 4001); a new one is being fetched.
+ * - `expired`: the server ended the session (close 4003); a fresh one is being started.
+ * - `throttled`: the server is rate limiting us (close 4002); waiting as long as it asked.
+ * - `failed`: the client gave up (a stop close code, spent attempts, or a failed token refresh) until `retry()`.
+ */
+export type ConnectionBannerState =
+  'offline' | 'reconnecting' | 'degraded' | 'refreshing' | 'expired' | 'throttled' | 'failed'
+
+/**
+ * Every text of {@link ConnectionBanner}, one sentence per {@link ConnectionBannerState}. Pass any subset as `labels`;
+ * the rest stay English.
+ */
+export interface ConnectionBannerLabels {
+  /** @default 'You are offline. We will reconnect when your network is back.' */
+  offline: string
+  /** @default 'Connection lost. Reconnecting…' */
+  reconnecting: string
+  /** @default 'Connected in slow mode. Updates may be delayed.' */
+  degraded: string
+  /** @default 'Refreshing your session…' */
+  refreshing: string
+  /** @default 'Your session expired. Starting a new one…' */
+  expired: string
+  /** @default 'The server is busy. Reconnecting shortly.' */
+  throttled: string
+  /** The failure, given the sentence from `reasons`. @default (reason) => `Connection failed. ${reason}` */
+  failed: (reason: string) => string
+  /**
+   * Why it failed and what the user can do, keyed by the `lastError` code (the diagnosis), else by the name of the
+   * last close code's meaning (`policy-violation`, `tls-failure`, …); `unknown` when neither is listed. Merged over
+   * the defaults key by key.
+   * @default { MAX_ATTEMPTS, TOKEN_REFRESH_FAILED, 'policy-violation', 'tls-failure', unknown }
+   */
+  reasons: Readonly<Record<string, string>>
+  /** The countdown to the next attempt, given `formatDuration(ms)`. Shown, never announced. @default (time) => `Retrying in ${time}.` */
+  retryIn: (time: string) => string
+  /** Announced (politely) when the connection is healthy again after the banner was shown. @default 'Connection restored.' */
+  reconnected: string
+  /** @default 'Retry now' */
+  retry: string
+  /** @default 'Dismiss' */
+  dismiss: string
+  /** Formats a wait in ms. @default 5 s, 2 min 5 s */
+  formatDuration: (ms: number) => string
+}
+
+/** The English labels of {@link ConnectionBanner}. */
+export const defaultConnectionBannerLabels: ConnectionBannerLabels = {
+  offline: 'You are offline. We will reconnect when your network is back.',
+  reconnecting: 'Connection lost. Reconnecting…',
+  degraded: 'Connected in slow mode. Updates may be delayed.',
+  refreshing: 'Refreshing your session…',
+  expired: 'Your session expired. Starting a new one…',
+  throttled: 'The server is busy. Reconnecting shortly.',
+  failed: (reason) => `Connection failed. ${reason}`,
+  reasons: {
+    MAX_ATTEMPTS: 'The server is unreachable. Check your connection and retry.',
+    TOKEN_REFRESH_FAILED: 'Your sign-in has expired. Sign in again.',
+    'policy-violation': 'The server refused the connection. Try again later.',
+    'tls-failure': 'A secure connection failed. Try another network.',
+    unknown: 'Try again in a moment.',
+  },
+  retryIn: (time) => `Retrying in ${time}.`,
+  reconnected: 'Connection restored.',
+  retry: 'Retry now',
+  dismiss: 'Dismiss',
+  formatDuration,
+}
+
+/**
+ * What a snapshot means for the banner, or `null` when all is well (or the app closed the connection on purpose).
+ * Exported for design systems that render the banner's states their own way.
+ */
+export function getConnectionBannerState(snapshot: ConnectionSnapshot): ConnectionBannerState | null {
+  const { status, lastClose } = snapshot
+  if (status === 'failed' || status === 'offline') return status
+  if (status === 'open') return snapshot.transport === 'longpoll' ? 'degraded' : null
+  if (status !== 'connecting' && status !== 'reconnecting') return null
+  const action = lastClose?.meaning.action
+  if (action === 'refresh-token') return 'refreshing'
+  if (action === 'session-expired') return 'expired'
+  if (action === 'rate-limit' && status === 'reconnecting') return 'throttled'
+  // A first connect is not trouble; one after a close or a failed attempt is a reconnection.
+  return status === 'reconnecting' || snapshot.attempt > 0 || lastClose ? 'reconnecting' : null
+}
+
+/** The sentence for a banner state, without the countdown (this is also what is announced). */
+function messageOf(state: ConnectionBannerState, snapshot: ConnectionSnapshot, labels: ConnectionBannerLabels): string {
+  if (state === 'failed') {
+    const code = snapshot.lastError?.code
+    const key = code && code !== 'CONNECTION_CLOSED' ? code : snapshot.lastClose?.meaning.name
+    return labels.failed((key && labels.reasons[key]) || labels.reasons.unknown || '')
+  }
+  return labels[state]
+}
+
+interface BannerContext {
+  /** The state shown, `null` while hidden (healthy, not yet `showAfterMs`, or dismissed). */
+  state: ConnectionBannerState | null
+  snapshot: ConnectionSnapshot
+  labels: ConnectionBannerLabels
+  client: LifelineClient
+  /** Time to the next attempt while shown, else `null`. */
+  remainingMs: number | null
+  dismiss: () => void
+  polite: string
+  assertive: string
+}
+
+const Context = /* @__PURE__ */ createContext<BannerContext | null>(null)
+
+const identity = (snapshot: ConnectionSnapshot) => snapshot
+
+/** Props of {@link ConnectionBanner} and `ConnectionBanner.Root` (a `<div>`). */
+export interface ConnectionBannerProps extends ComponentPropsWithoutRef<'div'> {
+  /** The client to report on, instead of the nearest `LifelineProvider`'s. @default the provider's client */
+  client?: LifelineClient | undefined
+  /**
+   * How long trouble must last before the banner shows, in ms, so a brief blip never flashes. It hides at once when
+   * the connection is healthy again. A terminal failure shows at once: it cannot be a blip.
+   * @default 1000
+   */
+  showAfterMs?: number | undefined
+  /** Texts, merged over {@link defaultConnectionBannerLabels}. @default {} */
+  labels?: Partial<ConnectionBannerLabels> | undefined
+}
+
+/**
+ * The banner's root: a `<div>` with `data-state` (a {@link ConnectionBannerState}, or `hidden`), always rendered so
+ * its `Announcer` stays mounted; while hidden, the other parts render nothing. Style `[data-state='hidden']` as empty.
+ */
+const Root = /* @__PURE__ */ createRoot(
+  'banner',
+  Context,
+  function useBanner({ client: explicit, showAfterMs = 1000, labels: overrides, ...rest }: ConnectionBannerProps) {
+    const client = useLifelineClient(explicit)
+    const snapshot = useConnection(identity, client)
+    const labels = mergeLabels(defaultConnectionBannerLabels, overrides)
+    const current = getConnectionBannerState(snapshot)
+    const troubled = current !== null
+    const [due, setDue] = useState(false)
+    const [dismissed, setDismissed] = useState<ConnectionBannerState | null>(null)
+    const [wasShown, setWasShown] = useState(false)
+    // State derived during render, so no frame shows a stale banner: trouble that lasts (or is terminal) is due; the
+    // banner hides at once when healthy; dismissal lasts until the state changes.
+    if (due !== troubled && (current === 'failed' || showAfterMs <= 0 || !troubled)) setDue(troubled)
+    if (dismissed && dismissed !== current) setDismissed(null)
+    useEffect(() => {
+      if (!troubled || due) return
+      const timer = setTimeout(() => setDue(true), showAfterMs)
+      return () => clearTimeout(timer)
+    }, [troubled, due, showAfterMs])
+    const shown = due ? current : null
+    // A new trouble not shown yet ends the last episode: no "restored" after a blip nobody saw.
+    if (wasShown !== (shown !== null) && troubled) setWasShown(shown !== null)
+    const message = shown ? messageOf(shown, snapshot, labels) : wasShown ? labels.reconnected : ''
+    const terminal = shown === 'failed'
+    const state = shown !== dismissed ? shown : null
+    const value: BannerContext = {
+      state,
+      snapshot,
+      labels,
+      client,
+      remainingMs: useCountdown(state && snapshot.nextRetryAt).remainingMs,
+      dismiss: () => setDismissed(current),
+      polite: terminal ? '' : message,
+      assertive: terminal ? message : '',
+    }
+    return [value, state ?? 'hidden', rest]
+  },
+)
+
+/** The live regions (visually hidden): the state's sentence, politely; a terminal failure, assertively. */
+const Announcer = /* @__PURE__ */ createAnnouncer('banner-announcer', Context, (banner) => banner)
+
+/** The sentence for the state (a `<p>`); children replace it. */
+const Message = /* @__PURE__ */ createPart(
+  'p',
+  'banner-message',
+  Context,
+  ({ state, snapshot, labels }) => state && { children: messageOf(state, snapshot, labels) },
+)
+
+/** Time to the next attempt (a `<span>`, ticking each second, never announced); renders nothing when none is due. */
+const Countdown = /* @__PURE__ */ createPart(
+  'span',
+  'banner-countdown',
+  Context,
+  ({ remainingMs, labels }) => remainingMs !== null && { children: labels.retryIn(labels.formatDuration(remainingMs)) },
+)
+
+/** Calls `client.retry()` (a `<button>`); not rendered in `degraded`, `aria-disabled` while an attempt is running. */
+const RetryButton = /* @__PURE__ */ createPart(
+  'button',
+  'banner-retry',
+  Context,
+  ({ state, snapshot, labels, client }) =>
+    !!state &&
+    state !== 'degraded' && {
+      children: labels.retry,
+      'aria-disabled': snapshot.status === 'connecting' || undefined,
+      action: client.retry,
+    },
+)
+
+/** Hides the banner until its state changes (a `<button>`). */
+const DismissButton = /* @__PURE__ */ createPart(
+  'button',
+  'banner-dismiss',
+  Context,
+  ({ state, labels, dismiss }) => !!state && { children: labels.dismiss, action: dismiss },
+)
+
+/**
+ * Tells users what is happening to the connection, in plain words: offline, reconnecting (with a countdown), slow
+ * fallback mode, session refresh or expiry, rate limiting, or a failure with its reason and what to do; with Retry
+ * now and Dismiss. Works with no props inside a `LifelineProvider`. For your own markup, compose its parts:
+ * `Root`, `Announcer`, `Message`, `Countdown`, `RetryButton`, `DismissButton`.
+ * @example <ConnectionBanner showAfterMs={2000} labels={{ offline: 'No network.' }} />
+ */
+export const ConnectionBanner = /* @__PURE__ */ withParts(
+  Root,
+  [Announcer, Message, Countdown, RetryButton, DismissButton],
+  { Root, Announcer, Message, Countdown, RetryButton, DismissButton },
+)

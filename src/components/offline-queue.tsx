@@ -1,0 +1,342 @@
+'use client'
+import {
+  createContext,
+  forwardRef,
+  Fragment,
+  useId,
+  useState,
+  type ComponentPropsWithoutRef,
+  type ReactNode,
+} from 'react'
+import type { LifelineClient, OutboxItem } from '../core'
+import { useLifelineClient, useOutbox, type UseOutboxResult } from '../react'
+import { createAnnouncer, createPart, createRoot, mergeLabels, useRequired, withParts } from './parts'
+
+/** Whether the outbox holds anything (its root's `data-state`): `empty`, `waiting` (none failed), or `failed`. */
+export type OfflineQueueState = 'empty' | 'waiting' | 'failed'
+
+/** Every text of {@link OfflineQueue}. Pass any subset as `labels`; the rest stay English. */
+export interface OfflineQueueLabels {
+  /** Messages queued or sending, with their size. @default (count, size) => `3 messages waiting to send (1.2 kB).` */
+  waiting: (count: number, size: string) => string
+  /** Failed messages; also announced (politely) when more fail. @default (count) => `1 message could not be sent.` */
+  failedCount: (count: number) => string
+  /** The disclosure button while collapsed. @default 'Show messages' */
+  show: string
+  /** The disclosure button while expanded. @default 'Hide messages' */
+  hide: string
+  /** Accessible name of the list. @default 'Unsent messages' */
+  list: string
+  /** An item's state `queued`. @default 'Waiting' */
+  queued: string
+  /** An item's state `sending`. @default 'Sending…' */
+  sending: string
+  /** An item's state `failed`, given the sentence from `reasons`. @default (reason) => `Failed: ${reason}` */
+  failed: (reason: string) => string
+  /**
+   * Why an item failed, keyed by its error code; `unknown` when not listed. Merged over the defaults key by key.
+   * @default { MESSAGE_TOO_LARGE, MESSAGE_REFUSED, MESSAGE_DISCARDED, INVALID_MESSAGE, unknown }
+   */
+  reasons: Readonly<Record<string, string>>
+  /** Preview of a binary message. @default 'Binary data' */
+  binary: string
+  /** @default 'Retry' */
+  retry: string
+  /** @default 'Discard' */
+  discard: string
+  /** @default 'Retry all' */
+  retryAll: string
+  /** @default 'Discard all' */
+  discardAll: string
+  /** Formats a size in bytes. @default 512 B, 1.2 kB, 3.4 MB */
+  formatBytes: (bytes: number) => string
+}
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`
+
+/** The English labels of {@link OfflineQueue}. */
+export const defaultOfflineQueueLabels: OfflineQueueLabels = {
+  waiting: (count, size) => `${plural(count, 'message')} waiting to send (${size}).`,
+  failedCount: (count) => `${plural(count, 'message')} could not be sent.`,
+  show: 'Show messages',
+  hide: 'Hide messages',
+  list: 'Unsent messages',
+  queued: 'Waiting',
+  sending: 'Sending…',
+  failed: (reason) => `Failed: ${reason}`,
+  reasons: {
+    MESSAGE_TOO_LARGE: 'too large',
+    MESSAGE_REFUSED: 'refused by the server',
+    MESSAGE_DISCARDED: 'not confirmed',
+    INVALID_MESSAGE: 'invalid',
+    unknown: 'not sent',
+  },
+  binary: 'Binary data',
+  retry: 'Retry',
+  discard: 'Discard',
+  retryAll: 'Retry all',
+  discardAll: 'Discard all',
+  formatBytes: (bytes) =>
+    bytes < 1000 ? `${bytes} B` : bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`,
+}
+
+interface QueueContext extends UseOutboxResult {
+  labels: OfflineQueueLabels
+  expanded: boolean
+  setExpanded: (expanded: boolean) => void
+  listId: string
+  /** Items queued or sending. */
+  pending: readonly OutboxItem[]
+  failed: number
+  /** Failed count last announced: it only grows (or resets at 0), so retries and discards are not announced. */
+  announced: number
+}
+
+/** An item's parts see the queue and their item. */
+interface ItemContext extends QueueContext {
+  item: OutboxItem
+  previewId: string
+}
+
+const Context = /* @__PURE__ */ createContext<QueueContext | null>(null)
+const ItemContext = /* @__PURE__ */ createContext<ItemContext | null>(null)
+
+/** Props of {@link OfflineQueue} and `OfflineQueue.Root` (a `<div>`). */
+export interface OfflineQueueProps extends ComponentPropsWithoutRef<'div'> {
+  /** The client whose outbox to show, instead of the nearest `LifelineProvider`'s. @default the provider's client */
+  client?: LifelineClient | undefined
+  /** Texts, merged over {@link defaultOfflineQueueLabels}. @default {} */
+  labels?: Partial<OfflineQueueLabels> | undefined
+  /** Whether the list is shown (controlled). @default undefined (uncontrolled) */
+  expanded?: boolean | undefined
+  /** Whether the list starts shown (uncontrolled). @default false */
+  defaultExpanded?: boolean | undefined
+  /** Called when the disclosure button asks to show or hide the list. @default undefined */
+  onExpandedChange?: ((expanded: boolean) => void) | undefined
+}
+
+/**
+ * The queue's root: a `<div>` with `data-state` (an {@link OfflineQueueState}), always rendered so its `Announcer`
+ * stays mounted; while `empty` the other parts render nothing.
+ */
+const Root = /* @__PURE__ */ createRoot(
+  'queue',
+  Context,
+  function useOfflineQueue({
+    client,
+    labels,
+    expanded,
+    defaultExpanded = false,
+    onExpandedChange,
+    ...rest
+  }: OfflineQueueProps) {
+    const outbox = useOutbox(useLifelineClient(client))
+    const [uncontrolled, setUncontrolled] = useState(defaultExpanded)
+    const [announced, setAnnounced] = useState(0)
+    const pending = outbox.items.filter((item) => item.state !== 'failed')
+    const failed = outbox.items.length - pending.length
+    if (failed > announced || (!failed && announced)) setAnnounced(failed)
+    const value: QueueContext = {
+      ...outbox,
+      labels: mergeLabels(defaultOfflineQueueLabels, labels),
+      expanded: expanded ?? uncontrolled,
+      setExpanded: (next) => {
+        setUncontrolled(next)
+        onExpandedChange?.(next)
+      },
+      listId: useId(),
+      pending,
+      failed,
+      announced,
+    }
+    return [value, failed ? 'failed' : pending.length ? 'waiting' : 'empty', rest]
+  },
+)
+
+/** A visually hidden live region: announces, politely, when more messages fail. */
+const Announcer = /* @__PURE__ */ createAnnouncer('queue-announcer', Context, ({ announced, labels }) => ({
+  polite: announced ? labels.failedCount(announced) : '',
+}))
+
+/** "3 messages waiting to send (1.2 kB). 1 message could not be sent." (a `<p>`). */
+const Summary = /* @__PURE__ */ createPart('p', 'queue-summary', Context, ({ items, pending, failed, labels }) => {
+  const bytes = pending.reduce((sum, item) => sum + item.bytes, 0)
+  const waiting = pending.length ? labels.waiting(pending.length, labels.formatBytes(bytes)) : ''
+  return !!items.length && { children: [waiting, failed ? labels.failedCount(failed) : ''].join(' ').trim() }
+})
+
+/** The disclosure `<button>` (`aria-expanded`, `aria-controls` the list, `data-state` open or closed). */
+const Toggle = /* @__PURE__ */ createPart(
+  'button',
+  'queue-toggle',
+  Context,
+  ({ items, expanded, setExpanded, listId, labels }) =>
+    !!items.length && {
+      children: expanded ? labels.hide : labels.show,
+      'data-state': expanded ? 'open' : 'closed',
+      'aria-expanded': expanded,
+      'aria-controls': listId,
+      action: () => setExpanded(!expanded),
+    },
+)
+
+/** Puts every failed item back in the queue (a `<button>`); only rendered when some failed. */
+const RetryAllButton = /* @__PURE__ */ createPart(
+  'button',
+  'queue-retry-all',
+  Context,
+  ({ failed, retry, labels }) => !!failed && { children: labels.retryAll, action: () => retry() },
+)
+
+/** Removes every item without sending it (a `<button>`); only rendered when there are items. */
+const DiscardAllButton = /* @__PURE__ */ createPart(
+  'button',
+  'queue-discard-all',
+  Context,
+  ({ items, discard, labels }) => !!items.length && { children: labels.discardAll, action: () => discard() },
+)
+
+/** Props of `OfflineQueue.List` (a `<ul>`). */
+export interface OfflineQueueListProps extends Omit<ComponentPropsWithoutRef<'ul'>, 'children'> {
+  /** Renders one item; use `OfflineQueue.Item` for the `<li>`. @default (item) => <OfflineQueue.Item item={item} /> */
+  children?: ((item: OutboxItem) => ReactNode) | undefined
+}
+
+/** The messages, oldest first (a `<ul>`; `hidden` and empty while collapsed). */
+const List = /* @__PURE__ */ forwardRef<HTMLUListElement, OfflineQueueListProps>(function OfflineQueueList(
+  { children, ...props },
+  ref,
+) {
+  const { items, expanded, listId, labels } = useRequired(Context)
+  if (!items.length) return null
+  return (
+    <ul ref={ref} data-lifeline="queue-list" id={listId} aria-label={labels.list} hidden={!expanded} {...props}>
+      {expanded &&
+        items.map((item) =>
+          children ? <Fragment key={item.id}>{children(item)}</Fragment> : <Item key={item.id} item={item} />,
+        )}
+    </ul>
+  )
+})
+
+/** Props of `OfflineQueue.Item` (an `<li>`). */
+export interface OfflineQueueItemProps extends ComponentPropsWithoutRef<'li'> {
+  /** The outbox item. */
+  item: OutboxItem
+}
+
+/**
+ * One message (an `<li>` with `data-state` queued, sending or failed). Default children: preview, size, state, and
+ * retry (when failed) and discard buttons.
+ */
+const Item = /* @__PURE__ */ forwardRef<HTMLLIElement, OfflineQueueItemProps>(function OfflineQueueItem(
+  { item, ...props },
+  ref,
+) {
+  const previewId = useId()
+  return (
+    <ItemContext.Provider value={{ ...useRequired(Context), item, previewId }}>
+      <li ref={ref} data-lifeline="queue-item" data-state={item.state} {...props}>
+        {props.children ?? (
+          <>
+            <ItemPreview />
+            <ItemSize />
+            <ItemStatus />
+            <ItemRetryButton />
+            <ItemDiscardButton />
+          </>
+        )}
+      </li>
+    </ItemContext.Provider>
+  )
+})
+
+/** Longest preview in characters; longer text ends with `…`. */
+const PREVIEW_LENGTH = 60
+
+/**
+ * The start of the message as plain text (never parsed as HTML; at most 60 characters, or `labels.binary`). Its id
+ * describes the item's buttons.
+ */
+const ItemPreview = /* @__PURE__ */ createPart(
+  'span',
+  'queue-preview',
+  ItemContext,
+  ({ item: { data }, previewId, labels }) => {
+    let text = typeof data === 'string' ? data : labels.binary
+    // Never cut a surrogate pair in half.
+    if (text.length > PREVIEW_LENGTH) text = text.slice(0, PREVIEW_LENGTH - 1).replace(/[\ud800-\udbff]$/, '') + '…'
+    return { children: text, id: previewId, dir: 'auto' }
+  },
+)
+
+/** The message's size (a `<span>`). */
+const ItemSize = /* @__PURE__ */ createPart('span', 'queue-size', ItemContext, ({ item, labels }) => ({
+  children: labels.formatBytes(item.bytes),
+}))
+
+/** "Waiting", "Sending…" or "Failed: too large" (a `<span>`). */
+const ItemStatus = /* @__PURE__ */ createPart(
+  'span',
+  'queue-status',
+  ItemContext,
+  ({ item: { state, error }, labels }) => ({
+    children:
+      state === 'failed'
+        ? labels.failed((error && labels.reasons[error.code]) || labels.reasons.unknown || '')
+        : labels[state],
+  }),
+)
+
+/** Puts a failed item back in the queue (a `<button>` described by the preview); only rendered when it failed. */
+const ItemRetryButton = /* @__PURE__ */ createPart(
+  'button',
+  'queue-item-retry',
+  ItemContext,
+  ({ item, previewId, retry, labels }) =>
+    item.state === 'failed' && {
+      children: labels.retry,
+      'aria-describedby': previewId,
+      action: () => retry(item.id),
+    },
+)
+
+/** Removes the item without sending it (a `<button>` described by the preview). */
+const ItemDiscardButton = /* @__PURE__ */ createPart(
+  'button',
+  'queue-item-discard',
+  ItemContext,
+  ({ item, previewId, discard, labels }) => ({
+    children: labels.discard,
+    'aria-describedby': previewId,
+    action: () => discard(item.id),
+  }),
+)
+
+/**
+ * The outbox for users: a summary ("3 messages waiting to send"), a disclosure button, and the list of messages with
+ * their size and state (waiting, sending, failed with the reason), with retry and discard per message and for all.
+ * Works with no props inside a `LifelineProvider`; compose its parts for your own markup: `Root`, `Announcer`,
+ * `Summary`, `Toggle`, `RetryAllButton`, `DiscardAllButton`, `List`, `Item`, `ItemPreview`, `ItemSize`,
+ * `ItemStatus`, `ItemRetryButton`, `ItemDiscardButton`.
+ * @example <OfflineQueue defaultExpanded labels={{ show: 'Details' }} />
+ */
+export const OfflineQueue = /* @__PURE__ */ withParts(
+  Root,
+  [Announcer, Summary, Toggle, RetryAllButton, DiscardAllButton, List],
+  {
+    Root,
+    Announcer,
+    Summary,
+    Toggle,
+    RetryAllButton,
+    DiscardAllButton,
+    List,
+    Item,
+    ItemPreview,
+    ItemSize,
+    ItemStatus,
+    ItemRetryButton,
+    ItemDiscardButton,
+  },
+)

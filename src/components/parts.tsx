@@ -1,0 +1,165 @@
+'use client'
+import {
+  createElement,
+  forwardRef,
+  useContext,
+  useEffect,
+  useState,
+  type ComponentPropsWithoutRef,
+  type ComponentRef,
+  type ComponentType,
+  type Context,
+  type CSSProperties,
+  type ForwardRefExoticComponent,
+  type MouseEvent,
+  type RefAttributes,
+} from 'react'
+
+/** The elements parts render. */
+type Tag = 'p' | 'span' | 'button' | 'progress'
+
+/** A part: one element of its tag, ref forwarded, every prop of that element accepted and spread. */
+export type Part<T extends Tag> = ForwardRefExoticComponent<
+  ComponentPropsWithoutRef<T> & RefAttributes<ComponentRef<T>>
+>
+
+/**
+ * What a part renders by default: props placed before the user's (so the user's win), `children` used when the user
+ * passes none, and for buttons `action`, run after the user's `onClick` unless it called `preventDefault()` (or the
+ * button is `aria-disabled`: it stays focusable, so focus is not lost while an attempt runs).
+ */
+type Defaults<T extends Tag> = ComponentPropsWithoutRef<T> & { action?: () => void } & Record<`data-${string}`, unknown>
+
+/** The value of a component's context, or a clear error when a part is used outside its root. */
+export function useRequired<C>(context: Context<C | null>): C {
+  const value = useContext(context)
+  if (!value) throw new Error('react-lifeline: a component part is outside its Root')
+  return value
+}
+
+/**
+ * Makes a part named `name` (its `data-lifeline` attribute) that reads `context` and renders `render(value)`, or
+ * nothing when that is `null` or `false`. A part with an `action` is a `type="button"`.
+ */
+export function createPart<T extends Tag, C>(
+  tag: T,
+  name: string,
+  context: Context<C | null>,
+  render: (value: C) => Defaults<T> | null | false,
+): Part<T> {
+  return forwardRef<ComponentRef<T>, ComponentPropsWithoutRef<T>>(function Part(props, ref) {
+    const defaults = render(useRequired(context))
+    if (!defaults) return null
+    const { action, ...rest } = defaults
+    const { onClick } = props as { onClick?: (event: MouseEvent) => void }
+    return createElement(tag, {
+      type: action && 'button',
+      ...rest,
+      'data-lifeline': name,
+      ...props,
+      ref,
+      onClick: action
+        ? (event: MouseEvent) => {
+            onClick?.(event)
+            if (!event.defaultPrevented && !rest['aria-disabled']) action()
+          }
+        : onClick,
+      children: props.children ?? rest.children,
+    })
+  }) as Part<T>
+}
+
+/** The props every root takes: a `<div>`'s, without children (the drop-in supplies them). */
+type DivProps = ComponentPropsWithoutRef<'div'>
+
+/**
+ * Makes a component's root: a `<div data-lifeline={name} data-state={state}>` providing `context`. `use` reads the
+ * root's own props and returns the context value, the state, and the props left for the `<div>`.
+ */
+export function createRoot<P extends DivProps, C>(
+  name: string,
+  context: Context<C | null>,
+  use: (props: P) => [value: C, state: string, rest: DivProps],
+): ForwardRefExoticComponent<P & RefAttributes<HTMLDivElement>> {
+  return forwardRef<HTMLDivElement, P>(function Root(props, ref) {
+    const [value, state, rest] = use(props as P)
+    return createElement(
+      context.Provider,
+      { value },
+      createElement('div', { 'data-lifeline': name, 'data-state': state, ...rest, ref }),
+    )
+  }) as ForwardRefExoticComponent<P & RefAttributes<HTMLDivElement>>
+}
+
+/** The drop-in: `Root` with `children` (parts, in order) and no other children, with every part as a property. */
+export function withParts<P, Parts extends object>(
+  Root: ComponentType<P>,
+  children: readonly ComponentType[],
+  parts: Parts,
+): ForwardRefExoticComponent<Omit<P, 'children' | 'ref'> & RefAttributes<HTMLDivElement>> & Parts {
+  const DropIn = forwardRef<HTMLDivElement, object>(function DropIn(props, ref) {
+    return createElement(
+      Root as ComponentType<object>,
+      { ...props, ref } as object,
+      ...children.map((child) => createElement(child)),
+    )
+  })
+  return Object.assign(DropIn, parts) as never
+}
+
+/** Merges label overrides over defaults, and the `reasons` table key by key. */
+export function mergeLabels<L extends { reasons?: Readonly<Record<string, string>> }>(
+  defaults: L,
+  overrides: Partial<L> | undefined,
+): L {
+  return { ...defaults, ...overrides, reasons: { ...defaults.reasons, ...overrides?.reasons } }
+}
+
+/** Hides an element visually but keeps it in the accessibility tree (the one inline style the components use). */
+const visuallyHidden: CSSProperties = {
+  position: 'absolute',
+  width: 1,
+  height: 1,
+  padding: 0,
+  margin: -1,
+  overflow: 'hidden',
+  clip: 'rect(0 0 0 0)',
+  whiteSpace: 'nowrap',
+  border: 0,
+}
+
+/** Props of a live-region part: the wrapper `<div>`'s own props; its text comes from the component. */
+export type AnnouncerProps = Omit<ComponentPropsWithoutRef<'div'>, 'children'>
+
+/** The announcements of a component: polite text, and assertive text for terminal failures only. */
+export interface Announcement {
+  polite: string
+  assertive?: string
+}
+
+/**
+ * An `Announcer` part: a visually hidden `<div>` holding two live regions (polite `status`, assertive `alert`). Both
+ * are mounted empty and get their text only after mounting, because screen readers ignore a live region that
+ * arrives with its text.
+ */
+export function createAnnouncer<C>(
+  name: string,
+  context: Context<C | null>,
+  announce: (value: C) => Announcement,
+): ForwardRefExoticComponent<AnnouncerProps & RefAttributes<HTMLDivElement>> {
+  return forwardRef<HTMLDivElement, AnnouncerProps>(function Announcer({ style, ...rest }, ref) {
+    const { polite, assertive = '' } = announce(useRequired(context))
+    const [text, setText] = useState(['', ''])
+    useEffect(() => setText([polite, assertive]), [polite, assertive])
+    return (
+      <div ref={ref} data-lifeline={name} {...rest} style={{ ...visuallyHidden, ...style }}>
+        <div role="status" aria-live="polite" aria-atomic="true">
+          {text[0]}
+        </div>
+        <div role="alert" aria-live="assertive" aria-atomic="true">
+          {text[1]}
+        </div>
+      </div>
+    )
+  })
+}

@@ -1,0 +1,161 @@
+'use client'
+import { createContext, type ComponentPropsWithoutRef } from 'react'
+import type { ConnectionSnapshot, LifelineClient } from '../core'
+import { useConnection, useLifelineClient } from '../react'
+import { createPart, createRoot, withParts } from './parts'
+import { formatDuration, useCountdown } from './use-countdown'
+
+/**
+ * Where the countdown is (its root's `data-state`): `waiting` for a scheduled attempt, `connecting` while an attempt
+ * after a failure runs, `inactive` otherwise (connected, offline with nothing scheduled, closed, failed).
+ */
+export type ReconnectCountdownState = 'waiting' | 'connecting' | 'inactive'
+
+/** Every text of {@link ReconnectCountdown}. Pass any subset as `labels`; the rest stay English. */
+export interface ReconnectCountdownLabels {
+  /** The wait, given `formatDuration(ms)`. @default (time) => `Reconnecting in ${time}` */
+  retryIn: (time: string) => string
+  /** While the attempt runs. @default 'Reconnecting…' */
+  connecting: string
+  /** The attempt number, and the maximum when known. @default (attempt, max) => `Attempt ${attempt} of ${max}` or `Attempt ${attempt}` */
+  attempt: (attempt: number, max: number | null) => string
+  /** Accessible name of the progress bar. @default 'Time until the next attempt' */
+  progress: string
+  /** @default 'Retry now' */
+  retry: string
+  /** Formats a wait in ms. @default 5 s, 2 min 5 s */
+  formatDuration: (ms: number) => string
+}
+
+/** The English labels of {@link ReconnectCountdown}. */
+export const defaultReconnectCountdownLabels: ReconnectCountdownLabels = {
+  retryIn: (time) => `Reconnecting in ${time}`,
+  connecting: 'Reconnecting…',
+  attempt: (attempt, max) => `Attempt ${attempt}` + (max ? ` of ${max}` : ''),
+  progress: 'Time until the next attempt',
+  retry: 'Retry now',
+  formatDuration,
+}
+
+interface CountdownContext {
+  state: ReconnectCountdownState
+  attempt: number
+  max: number | null
+  remainingMs: number | null
+  totalMs: number | null
+  labels: ReconnectCountdownLabels
+  client: LifelineClient
+}
+
+const Context = /* @__PURE__ */ createContext<CountdownContext | null>(null)
+
+/** Props of {@link ReconnectCountdown} and `ReconnectCountdown.Root` (a `<div>`). */
+export interface ReconnectCountdownProps extends ComponentPropsWithoutRef<'div'> {
+  /** The client to report on, instead of the nearest `LifelineProvider`'s. @default the provider's client */
+  client?: LifelineClient | undefined
+  /**
+   * The client's `maxAttempts`, to show "attempt n of max" (the client does not expose its options). Omit it, or
+   * pass `Infinity`, to show "attempt n".
+   * @default undefined
+   */
+  maxAttempts?: number | undefined
+  /** Texts, merged over {@link defaultReconnectCountdownLabels}. @default {} */
+  labels?: Partial<ReconnectCountdownLabels> | undefined
+}
+
+/**
+ * The countdown's root: a `<div>` with `data-state` (a {@link ReconnectCountdownState}), always rendered; while
+ * `inactive` the other parts render nothing. It is not a live region: announcing is the banner's job.
+ */
+const Root = /* @__PURE__ */ createRoot(
+  'countdown',
+  Context,
+  function useReconnectCountdown({ client: explicit, maxAttempts, labels, ...rest }: ReconnectCountdownProps) {
+    const client = useLifelineClient(explicit)
+    const { status, attempt, nextRetryAt } = useConnection(identity, client)
+    const state: ReconnectCountdownState =
+      status === 'reconnecting' && nextRetryAt !== null
+        ? 'waiting'
+        : status === 'connecting' && attempt > 0
+          ? 'connecting'
+          : 'inactive'
+    const value: CountdownContext = {
+      state,
+      attempt,
+      max: maxAttempts && maxAttempts < Infinity ? maxAttempts : null,
+      ...useCountdown(state === 'waiting' ? nextRetryAt : null),
+      labels: { ...defaultReconnectCountdownLabels, ...labels },
+      client,
+    }
+    return [value, state, rest]
+  },
+)
+
+const identity = (snapshot: ConnectionSnapshot) => snapshot
+
+/** "Reconnecting in 5 s" (a `<span>`, re-rendered each second, never announced), or "Reconnecting…" during the attempt. */
+const Time = /* @__PURE__ */ createPart(
+  'span',
+  'countdown-time',
+  Context,
+  ({ state, remainingMs, labels }) =>
+    state !== 'inactive' && {
+      children: remainingMs === null ? labels.connecting : labels.retryIn(labels.formatDuration(remainingMs)),
+    },
+)
+
+/** "Attempt 2 of 5" (a `<span>`). */
+const Attempt = /* @__PURE__ */ createPart(
+  'span',
+  'countdown-attempt',
+  Context,
+  ({ state, attempt, max, labels }) =>
+    state !== 'inactive' && attempt > 0 && { children: labels.attempt(attempt, max) },
+)
+
+/**
+ * The wait so far as a `<progress>` (named by `labels.progress`; indeterminate while the attempt runs). Not a live
+ * region: its value changes each second silently.
+ */
+const Progress = /* @__PURE__ */ createPart(
+  'progress',
+  'countdown-progress',
+  Context,
+  ({ state, remainingMs, totalMs, labels }) => {
+    const max = Math.max(totalMs ?? 0, 1)
+    return (
+      state !== 'inactive' && {
+        'aria-label': labels.progress,
+        max,
+        value: remainingMs === null ? undefined : max - Math.min(remainingMs, max),
+      }
+    )
+  },
+)
+
+/** Calls `client.retry()` now (a `<button>`); `aria-disabled` while an attempt is already running. */
+const RetryButton = /* @__PURE__ */ createPart(
+  'button',
+  'countdown-retry',
+  Context,
+  ({ state, labels, client }) =>
+    state !== 'inactive' && {
+      children: labels.retry,
+      'aria-disabled': state === 'connecting' || undefined,
+      action: client.retry,
+    },
+)
+
+/**
+ * Time to the next reconnection attempt (from `nextRetryAt`), the attempt number, a progress bar of the wait, and
+ * Retry now. Ticks silently. Works with no props inside a `LifelineProvider`; compose its parts for your own markup:
+ * `Root`, `Time`, `Attempt`, `Progress`, `RetryButton`.
+ * @example <ReconnectCountdown maxAttempts={10} />
+ */
+export const ReconnectCountdown = /* @__PURE__ */ withParts(Root, [Time, Attempt, Progress, RetryButton], {
+  Root,
+  Time,
+  Attempt,
+  Progress,
+  RetryButton,
+})

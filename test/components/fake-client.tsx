@@ -1,0 +1,183 @@
+import { StrictMode, type ReactNode } from 'react'
+import { act } from '@testing-library/react'
+import { vi } from 'vitest'
+import {
+  lifelineError,
+  rawProtocol,
+  resolveCloseMeaning,
+  type CloseInfo,
+  type ConnectionSnapshot,
+  type LifelineClient,
+  type LifelineErrorCode,
+  type OutboxItem,
+} from '../../src/core'
+import { LifelineProvider } from '../../src/react'
+
+const idle: ConnectionSnapshot = {
+  status: 'idle',
+  transport: null,
+  attempt: 0,
+  nextRetryAt: null,
+  lastClose: null,
+  lastError: null,
+  online: true,
+  latencyMs: null,
+  outbox: { queued: 0, inFlight: 0, failed: 0, bytes: 0 },
+  session: { id: null, resumed: null },
+}
+
+/** A client whose snapshot and outbox the test scripts; actions are spies. */
+export interface ScriptedClient {
+  client: LifelineClient
+  retry: ReturnType<typeof vi.fn>
+  retryItem: ReturnType<typeof vi.fn>
+  discardItem: ReturnType<typeof vi.fn>
+  /** Publishes a new snapshot (merged over the current one) inside `act`. */
+  set(change: Partial<ConnectionSnapshot>): void
+  /** Publishes new outbox items inside `act`. */
+  setItems(items: readonly OutboxItem[]): void
+}
+
+/** A fake implementing the whole `LifelineClient` interface, driven by the test. */
+export function createScriptedClient(initial: Partial<ConnectionSnapshot> = {}): ScriptedClient {
+  let snapshot: ConnectionSnapshot = { ...idle, ...initial }
+  let items: readonly OutboxItem[] = []
+  const listeners = new Set<() => void>()
+  const notify = () => act(() => listeners.forEach((listener) => listener()))
+  const retry = vi.fn()
+  const retryItem = vi.fn()
+  const discardItem = vi.fn()
+  const client: LifelineClient = {
+    url: 'wss://example.test/socket',
+    getSnapshot: () => snapshot,
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    on: () => () => undefined,
+    connect: vi.fn(),
+    close: vi.fn(),
+    retry,
+    send: vi.fn(() => 'id'),
+    sendJson: vi.fn(() => 'id'),
+    outbox: { items: () => items, retry: retryItem, discard: discardItem },
+    protocol: rawProtocol(),
+    retain: () => () => undefined,
+    dispose: vi.fn(),
+    resources: () => ({ timers: 0, listeners: listeners.size, sockets: 0 }),
+  }
+  return {
+    client,
+    retry,
+    retryItem,
+    discardItem,
+    set(change) {
+      snapshot = { ...snapshot, ...change }
+      notify()
+    },
+    setItems(next) {
+      items = next
+      notify()
+    },
+  }
+}
+
+/** The `lastClose` of a close with `code` (meaning from the default table). */
+export function closed(code: number, reason = '', at = Date.now()): CloseInfo {
+  return { code, reason, wasClean: true, at, meaning: resolveCloseMeaning(code) }
+}
+
+/** A `lastError` with `code`. */
+export const error = (code: LifelineErrorCode) => lifelineError(code)
+
+/** An outbox item. */
+export function item(id: string, data: OutboxItem['data'], change: Partial<OutboxItem> = {}): OutboxItem {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data).byteLength : 8
+  return { id, data, bytes, state: 'queued', attempts: 0, createdAt: 0, expiresAt: null, error: null, ...change }
+}
+
+/** Renders inside StrictMode and a provider of `client`. */
+export function inProvider(client: LifelineClient, children: ReactNode): ReactNode {
+  return (
+    <StrictMode>
+      <LifelineProvider client={client}>{children}</LifelineProvider>
+    </StrictMode>
+  )
+}
+
+/**
+ * Every snapshot the banner has words for, the state it must show and the words it must say, seen 1 s after `now`
+ * (when a banner with the default `showAfterMs` appears).
+ */
+export function bannerCases(now: number) {
+  return [
+    {
+      name: 'offline',
+      snapshot: { status: 'offline', online: false },
+      state: 'offline',
+      text: 'You are offline. We will reconnect when your network is back.',
+    },
+    {
+      name: 'reconnecting with a countdown',
+      snapshot: { status: 'reconnecting', attempt: 2, nextRetryAt: now + 6000, lastClose: closed(1006) },
+      state: 'reconnecting',
+      text: 'Connection lost. Reconnecting…',
+      countdown: 'Retrying in 5 s.',
+    },
+    {
+      name: 'an attempt running after a failure',
+      snapshot: { status: 'connecting', attempt: 3, lastClose: closed(1006) },
+      state: 'reconnecting',
+      text: 'Connection lost. Reconnecting…',
+    },
+    {
+      name: 'connected through the long-poll fallback',
+      snapshot: { status: 'open', transport: 'longpoll' },
+      state: 'degraded',
+      text: 'Connected in slow mode. Updates may be delayed.',
+    },
+    {
+      name: 'refreshing the token after 4001',
+      snapshot: { status: 'connecting', lastClose: closed(4001) },
+      state: 'refreshing',
+      text: 'Refreshing your session…',
+    },
+    {
+      name: 'the session expired (4003)',
+      snapshot: { status: 'reconnecting', attempt: 1, nextRetryAt: now + 3000, lastClose: closed(4003) },
+      state: 'expired',
+      text: 'Your session expired. Starting a new one…',
+      countdown: 'Retrying in 2 s.',
+    },
+    {
+      name: 'rate limited (4002) with the wait',
+      snapshot: {
+        status: 'reconnecting',
+        attempt: 1,
+        nextRetryAt: now + 91_000,
+        lastClose: closed(4002, '{"retryAfterMs":90000}'),
+      },
+      state: 'throttled',
+      text: 'The server is busy. Reconnecting shortly.',
+      countdown: 'Retrying in 1 min 30 s.',
+    },
+    {
+      name: 'failed on a stop close code (1008), with its meaning',
+      snapshot: { status: 'failed', lastClose: closed(1008), lastError: error('CONNECTION_CLOSED') },
+      state: 'failed',
+      text: 'Connection failed. The server refused the connection. Try again later.',
+    },
+    {
+      name: 'failed after maxAttempts, with the diagnosis',
+      snapshot: { status: 'failed', lastClose: closed(1006), lastError: error('MAX_ATTEMPTS') },
+      state: 'failed',
+      text: 'Connection failed. The server is unreachable. Check your connection and retry.',
+    },
+    {
+      name: 'failed for a reason without words of its own',
+      snapshot: { status: 'failed', lastError: error('PROTOCOL_ERROR') },
+      state: 'failed',
+      text: 'Connection failed. Try again in a moment.',
+    },
+  ] satisfies { name: string; snapshot: Partial<ConnectionSnapshot>; state: string; text: string; countdown?: string }[]
+}

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { storybookTest } from '@storybook/addon-vitest/vitest-plugin'
 import react from '@vitejs/plugin-react'
 import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
@@ -100,6 +101,26 @@ export default defineConfig({
             provider: browserProvider(),
             instances: [{ browser: 'chromium' }],
             commands: e2eCommands,
+            screenshotFailures: false,
+          },
+        },
+      },
+      {
+        // Every story is a test (@storybook/addon-vitest) rendered in real Chromium with the project's annotations
+        // (StrictMode decorator, a11y.test = 'error': any axe violation fails the story). The Live stories talk to a
+        // real lifeline server behind the fault proxy, started by the global setup.
+        plugins: [react(), storybookTest({ configDir: fileURLToPath(new URL('./.storybook', import.meta.url)) })],
+        optimizeDeps: {
+          include: ['react', 'react-dom', 'react-dom/client', 'react/jsx-dev-runtime', 'zustand', 'zustand/vanilla'],
+        },
+        test: {
+          name: 'storybook',
+          testTimeout: 20_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: browserProvider(),
+            instances: [{ browser: 'chromium' }],
             screenshotFailures: false,
           },
         },

@@ -73,8 +73,23 @@ function preserveUseClient(): Plugin {
   }
 }
 
+/** The optional theme (`react-lifeline/styles.css`): no module imports it, so it is emitted as is. */
+function emitStylesheet(): Plugin {
+  return {
+    name: 'react-lifeline:emit-stylesheet',
+    apply: 'build',
+    generateBundle() {
+      this.emitFile({
+        type: 'asset',
+        fileName: 'styles.css',
+        source: readFileSync(`${root}src/components/styles.css`, 'utf8'),
+      })
+    },
+  }
+}
+
 export default defineConfig({
-  plugins: [preserveUseClient()],
+  plugins: [preserveUseClient(), emitStylesheet()],
   build: {
     target: 'es2022',
     sourcemap: true,

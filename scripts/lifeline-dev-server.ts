@@ -1,0 +1,264 @@
+// The embedded reference server of `npm start` and of the Storybook test project: the lifeline server
+// (createLifelineServer, through the testing kit's createTestServer) behind the fault proxy, plus an HTTP control API
+// on a port of its own for the stories' fault panel. Node only. scripts/start.mjs bundles this file with esbuild on
+// the fly; the vitest global setup imports it directly.
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createFaultProxy, createTestServer, type FaultProxy, type TestServer } from '../src/testing'
+
+/** Options of {@link startLifelineDevServer}. */
+export interface LifelineDevServerOptions {
+  /** Browser origins allowed to connect (WebSocket, long-poll) and to call the control API, compared exactly. */
+  allowedOrigins: readonly string[]
+  /**
+   * Port of the fault proxy, the address clients connect to; a busy port is swapped for a free one.
+   * @default 0
+   */
+  port?: number
+  /**
+   * Port of the control API; a busy port is swapped for a free one.
+   * @default 0
+   */
+  controlPort?: number
+  /**
+   * Where one line per control action goes.
+   * @default no logging
+   */
+  log?: (line: string) => void
+}
+
+/** What the control API reports (`GET /__control/state`, and after every action). */
+export interface LifelineDevServerState {
+  /** False after `kill` until `restart`: connections are dropped and refused. */
+  up: boolean
+  /** True while the proxy drops every byte (half-open links). */
+  blackholed: boolean
+  /** HTTP status the proxy answers every new connection with, `null` when it forwards them. */
+  rejectStatus: number | null
+  /** True while the proxy refuses WebSocket upgrades but lets plain HTTP (long-poll, probes) through. */
+  webSocketBlocked: boolean
+  /** Open WebSocket connections on the server. */
+  connections: number
+  /** WebSocket connections accepted since start. */
+  totalConnections: number
+  /** Connections through the proxy (WebSocket and HTTP). */
+  proxyConnections: number
+  /** Epoch ms of a pending `restart-after`, else `null`. */
+  restartAt: number | null
+}
+
+/** The running servers. */
+export interface LifelineDevServer {
+  /** `ws://127.0.0.1:<proxy port>/lifeline`: what clients connect to (long-poll at `<url>/poll` over http). */
+  readonly url: string
+  /** `http://127.0.0.1:<control port>/__control`. */
+  readonly controlUrl: string
+  /** The server behind the proxy (for tests). */
+  readonly server: TestServer
+  /** The fault proxy (for tests). */
+  readonly proxy: FaultProxy
+  /** The state the control API reports. */
+  state(): LifelineDevServerState
+  /** Stops the control API, the proxy and the server. Idempotent. */
+  close(): Promise<void>
+}
+
+const HOST = '127.0.0.1'
+const CONTROL = '/__control'
+
+/** Close codes the panel may send, each with the reason the server gives. */
+const closeReasons: Readonly<Record<number, string>> = {
+  1001: 'server going away',
+  1008: 'policy violation',
+  1009: 'message too big',
+  1011: 'internal error',
+  1013: 'try again later',
+  4001: 'token expired',
+  4002: '{"retryAfterMs":5000}',
+  4003: 'session expired',
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, HOST, () => {
+      server.off('error', reject)
+      resolve((server.address() as { port: number }).port)
+    })
+  })
+}
+
+async function listenPreferring(server: Server, port: number): Promise<number> {
+  try {
+    return await listen(server, port)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
+    return listen(server, 0)
+  }
+}
+
+/** A proxy on `preferred` when that port is free, else on one the system picks. */
+async function proxyOn(target: string, preferred: number): Promise<FaultProxy> {
+  try {
+    return await createFaultProxy({ target, host: HOST, port: preferred })
+  } catch (error) {
+    if (preferred === 0) throw error
+    return createFaultProxy({ target, host: HOST, port: 0 })
+  }
+}
+
+/**
+ * Starts the reference server on a free port, the fault proxy in front of it and the control API. The server's
+ * heartbeat is short (5 s) so the panel's faults show quickly; everything else keeps the server's defaults.
+ */
+export async function startLifelineDevServer(options: LifelineDevServerOptions): Promise<LifelineDevServer> {
+  const { allowedOrigins, log = () => undefined } = options
+  const server = await createTestServer({
+    allowedOrigins,
+    heartbeat: { intervalMs: 5000 },
+  })
+  const proxy = await proxyOn(server.url, options.port ?? 0)
+  const url = `ws://${HOST}:${String(proxy.port)}/lifeline`
+
+  let rejectStatus: number | null = null
+  let restartTimer: ReturnType<typeof setTimeout> | null = null
+  let restartAt: number | null = null
+  const cancelRestart = (): void => {
+    if (restartTimer !== null) clearTimeout(restartTimer)
+    restartTimer = null
+    restartAt = null
+  }
+
+  const state = (): LifelineDevServerState => ({
+    up: server.listening,
+    blackholed: proxy.faults.blackhole,
+    rejectStatus,
+    webSocketBlocked: proxy.faults.blockWebSocket !== null,
+    connections: server.connections,
+    totalConnections: server.totalConnections,
+    proxyConnections: proxy.connections,
+    restartAt,
+  })
+
+  /** Each action returns an error message for bad input, else nothing. */
+  const actions: Record<string, (query: URLSearchParams) => Promise<string | void> | string | void> = {
+    kill: async () => {
+      cancelRestart()
+      await server.kill()
+    },
+    restart: async () => {
+      cancelRestart()
+      await server.restart()
+    },
+    'restart-after': async (query) => {
+      const ms = Number(query.get('ms') ?? 3000)
+      if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) return 'ms must be an integer 0-60000'
+      cancelRestart()
+      await server.kill()
+      restartAt = Date.now() + ms
+      restartTimer = setTimeout(() => {
+        restartTimer = null
+        restartAt = null
+        server.restart().catch((error: unknown) => log(`restart failed: ${String(error)}`))
+      }, ms)
+    },
+    blackhole: () => proxy.blackhole(),
+    // restore() clears every proxy mode: put back the ones that have buttons of their own.
+    unblackhole: () => {
+      const blocked = proxy.faults.blockWebSocket
+      proxy.restore()
+      if (rejectStatus !== null) proxy.rejectUpgrade(rejectStatus)
+      if (blocked !== null) proxy.blockWebSocket(blocked)
+    },
+    close: (query) => {
+      const code = Number(query.get('code'))
+      const reason = closeReasons[code]
+      if (reason === undefined) return `code must be one of ${Object.keys(closeReasons).join(', ')}`
+      // 4003 for real: the session is forgotten, so the client cannot resume it.
+      if (code === 4003) server.expireSessions()
+      else server.closeClients(code, reason)
+    },
+    terminate: () => void server.terminateClients(),
+    reject: (query) => {
+      const status = Number(query.get('status'))
+      if (status !== 401 && status !== 403) return 'status must be 401 or 403'
+      rejectStatus = status
+      proxy.rejectUpgrade(status)
+    },
+    accept: () => {
+      rejectStatus = null
+      proxy.acceptUpgrade()
+    },
+    'block-websocket': () => proxy.blockWebSocket('strip'),
+    'unblock-websocket': () => proxy.unblockWebSocket(),
+    publish: async (query) => {
+      const channel = query.get('channel') ?? ''
+      const text = query.get('text') ?? ''
+      if (!channel || channel.length > 200 || text.length > 500) return 'channel (≤ 200) and text (≤ 500) required'
+      await server.publish(channel, { from: 'server', text, at: Date.now() })
+    },
+  }
+
+  const answer = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    response.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers })
+    response.end(JSON.stringify(body))
+  }
+
+  let controlPort = 0
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const requestUrl = new URL(request.url ?? '/', 'http://localhost')
+    // DNS rebinding: only the loopback names of this port.
+    if (![`${HOST}:${String(controlPort)}`, `localhost:${String(controlPort)}`].includes(request.headers.host ?? '')) {
+      return answer(response, 421, { error: 'Wrong Host' })
+    }
+    const origin = request.headers.origin
+    const cors: Record<string, string> = {}
+    if (origin !== undefined) {
+      if (!allowedOrigins.includes(origin)) return answer(response, 403, { error: `Origin ${origin} not allowed` })
+      Object.assign(cors, { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' })
+    }
+    if (request.method === 'OPTIONS') {
+      response.writeHead(204, { ...cors, 'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Max-Age': '600' })
+      return void response.end()
+    }
+    if (!requestUrl.pathname.startsWith(`${CONTROL}/`)) return answer(response, 404, { error: 'Not found' }, cors)
+    const name = requestUrl.pathname.slice(CONTROL.length + 1)
+    if (name === 'state') {
+      if (request.method !== 'GET') return answer(response, 405, { error: 'Use GET' }, { ...cors, Allow: 'GET' })
+      return answer(response, 200, { state: state() }, cors)
+    }
+    const action = Object.hasOwn(actions, name) ? actions[name] : undefined
+    if (!action) return answer(response, 404, { error: `Unknown control action ${name}` }, cors)
+    if (request.method !== 'POST') return answer(response, 405, { error: 'Use POST' }, { ...cors, Allow: 'POST' })
+    const problem = await action(requestUrl.searchParams)
+    if (problem) return answer(response, 400, { error: problem }, cors)
+    log(`${name}${requestUrl.search}`)
+    return answer(response, 200, { action: name, state: state() }, cors)
+  }
+
+  const control = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error)
+      if (!response.headersSent) answer(response, 500, { error: message || STATUS_CODES[500] })
+    })
+  })
+  controlPort = await listenPreferring(control, options.controlPort ?? 0)
+
+  let closing: Promise<void> | null = null
+  return {
+    url,
+    controlUrl: `http://${HOST}:${String(controlPort)}${CONTROL}`,
+    server,
+    proxy,
+    state,
+    close() {
+      closing ??= (async () => {
+        cancelRestart()
+        control.closeAllConnections()
+        await new Promise<void>((resolve) => control.close(() => resolve()))
+        await proxy.close()
+        await server.close()
+      })()
+      return closing
+    },
+  }
+}

@@ -1,8 +1,7 @@
 'use client'
 import { createContext, useEffect, useState, type ComponentPropsWithoutRef } from 'react'
-import type { ConnectionSnapshot, LifelineClient } from '../core'
-import { useConnection, useLifelineClient } from '../react'
-import { createAnnouncer, createPart, createRoot, mergeLabels, withParts } from './parts'
+import type { ConnectionSnapshot, Diagnosis, LifelineClient } from '../core'
+import { createAnnouncer, createPart, createRoot, mergeLabels, useSnapshot, withParts } from './parts'
 import { formatDuration, useCountdown } from './use-countdown'
 
 /**
@@ -12,7 +11,8 @@ import { formatDuration, useCountdown } from './use-countdown'
  * - `degraded`: connected, but through the slower HTTP long-poll fallback.
  * - `refreshing`: the server refused the token (close 4001); a new one is being fetched.
  * - `expired`: the server ended the session (close 4003); a fresh one is being started.
- * - `throttled`: the server is rate limiting us (close 4002); waiting as long as it asked.
+ * - `throttled`: the server is rate limiting us (close 4002, or a handshake diagnosed `rate-limited`); waiting as long
+ *   as it asked.
  * - `failed`: the client gave up (a stop close code, spent attempts, or a failed token refresh) until `retry()`.
  */
 export type ConnectionBannerState =
@@ -33,15 +33,20 @@ export interface ConnectionBannerLabels {
   refreshing: string
   /** @default 'Your session expired. Starting a new one…' */
   expired: string
-  /** @default 'The server is busy. Reconnecting shortly.' */
-  throttled: string
+  /**
+   * Rate limited, given the whole wait before the next attempt, formatted (it does not tick: announced once).
+   * @default (wait) => `The server is busy and asked us to wait ${wait}.`
+   */
+  throttled: (wait: string) => string
   /** The failure, given the sentence from `reasons`. @default (reason) => `Connection failed. ${reason}` */
   failed: (reason: string) => string
   /**
-   * Why it failed and what the user can do, keyed by the `lastError` code (the diagnosis), else by the name of the
-   * last close code's meaning (`policy-violation`, `tls-failure`, …); `unknown` when neither is listed. Merged over
-   * the defaults key by key.
-   * @default { MAX_ATTEMPTS, TOKEN_REFRESH_FAILED, 'policy-violation', 'tls-failure', unknown }
+   * Why it failed and what the user can do. Keyed by, in order: the handshake diagnosis' `kind` (`offline`,
+   * `unreachable`, `unauthorized`, `origin-refused`, `wrong-path`, `upgrade-stripped`, `rate-limited`,
+   * `server-error`) of `lastError` or of its cause; the `lastError` code (`MAX_ATTEMPTS`, `TOKEN_REFRESH_FAILED`);
+   * the name of the last close code's meaning (`policy-violation`, `tls-failure`, …); `unknown` when none is listed.
+   * Merged over the defaults key by key.
+   * @default one sentence for each key above, and `unknown`: 'Try again in a moment.'
    */
   reasons: Readonly<Record<string, string>>
   /** The countdown to the next attempt, given `formatDuration(ms)`. Shown, never announced. @default (time) => `Retrying in ${time}.` */
@@ -63,13 +68,21 @@ export const defaultConnectionBannerLabels: ConnectionBannerLabels = {
   degraded: 'Connected in slow mode. Updates may be delayed.',
   refreshing: 'Refreshing your session…',
   expired: 'Your session expired. Starting a new one…',
-  throttled: 'The server is busy. Reconnecting shortly.',
+  throttled: (wait) => `The server is busy and asked us to wait ${wait}.`,
   failed: (reason) => `Connection failed. ${reason}`,
   reasons: {
+    offline: 'You are offline. Check your network.',
+    unreachable: 'The server is unreachable. Check your connection and retry.',
     MAX_ATTEMPTS: 'The server is unreachable. Check your connection and retry.',
+    unauthorized: 'Your sign-in has expired. Sign in again.',
     TOKEN_REFRESH_FAILED: 'Your sign-in has expired. Sign in again.',
-    'policy-violation': 'The server refused the connection. Try again later.',
+    'origin-refused': 'The server does not accept this site. Contact support.',
+    'wrong-path': 'The service was not found at this address. Contact support.',
+    'upgrade-stripped': 'A proxy or firewall blocks live updates. Try another network.',
     'tls-failure': 'A secure connection failed. Try another network.',
+    'rate-limited': 'Too many attempts. Try again later.',
+    'server-error': 'The server has a problem. Try again later.',
+    'policy-violation': 'The server refused the connection. Try again later.',
     unknown: 'Try again in a moment.',
   },
   retryIn: (time) => `Retrying in ${time}.`,
@@ -91,27 +104,49 @@ export function getConnectionBannerState(snapshot: ConnectionSnapshot): Connecti
   const action = lastClose?.meaning.action
   if (action === 'refresh-token') return 'refreshing'
   if (action === 'session-expired') return 'expired'
-  if (action === 'rate-limit' && status === 'reconnecting') return 'throttled'
+  if (status === 'reconnecting' && (action === 'rate-limit' || diagnosisOf(snapshot)?.kind === 'rate-limited')) {
+    return 'throttled'
+  }
   // A first connect is not trouble; one after a close or a failed attempt is a reconnection.
   return status === 'reconnecting' || snapshot.attempt > 0 || lastClose ? 'reconnecting' : null
 }
 
-/** The sentence for a banner state, without the countdown (this is also what is announced). */
-function messageOf(state: ConnectionBannerState, snapshot: ConnectionSnapshot, labels: ConnectionBannerLabels): string {
+/** The handshake diagnosis of the last error, or of its cause (`MAX_ATTEMPTS` wraps the last attempt's error). */
+function diagnosisOf({ lastError }: ConnectionSnapshot): Diagnosis | undefined {
+  type Diagnosed = { diagnosis?: Diagnosis; cause?: Diagnosed } | undefined
+  const error = lastError as Diagnosed
+  return error?.diagnosis ?? error?.cause?.diagnosis
+}
+
+/**
+ * The sentence for a banner state, without the countdown (this is also what is announced). `waitMs` is the whole
+ * wait before the next attempt, stable while it lasts.
+ */
+function messageOf(
+  state: ConnectionBannerState,
+  snapshot: ConnectionSnapshot,
+  labels: ConnectionBannerLabels,
+  waitMs: number | null,
+): string {
   if (state === 'failed') {
     const code = snapshot.lastError?.code
-    const key = code && code !== 'CONNECTION_CLOSED' ? code : snapshot.lastClose?.meaning.name
+    const key =
+      diagnosisOf(snapshot)?.kind ?? (code && code !== 'CONNECTION_CLOSED' ? code : snapshot.lastClose?.meaning.name)
     return labels.failed((key && labels.reasons[key]) || labels.reasons.unknown || '')
   }
-  return labels[state]
+  const label = labels[state]
+  return typeof label === 'string' ? label : label(labels.formatDuration(waitMs ?? 0))
 }
 
 interface BannerContext {
   /** The state shown, `null` while hidden (healthy, not yet `showAfterMs`, or dismissed). */
   state: ConnectionBannerState | null
+  /** Read by parts only while a state is shown, which needs a client and its snapshot. */
   snapshot: ConnectionSnapshot
   labels: ConnectionBannerLabels
   client: LifelineClient
+  /** The sentence of the shown state. */
+  message: string
   /** Time to the next attempt while shown, else `null`. */
   remainingMs: number | null
   dismiss: () => void
@@ -120,8 +155,6 @@ interface BannerContext {
 }
 
 const Context = /* @__PURE__ */ createContext<BannerContext | null>(null)
-
-const identity = (snapshot: ConnectionSnapshot) => snapshot
 
 /** Props of {@link ConnectionBanner} and `ConnectionBanner.Root` (a `<div>`). */
 export interface ConnectionBannerProps extends ComponentPropsWithoutRef<'div'> {
@@ -145,10 +178,9 @@ const Root = /* @__PURE__ */ createRoot(
   'banner',
   Context,
   function useBanner({ client: explicit, showAfterMs = 1000, labels: overrides, ...rest }: ConnectionBannerProps) {
-    const client = useLifelineClient(explicit)
-    const snapshot = useConnection(identity, client)
+    const [client, snapshot] = useSnapshot(explicit)
     const labels = mergeLabels(defaultConnectionBannerLabels, overrides)
-    const current = getConnectionBannerState(snapshot)
+    const current = snapshot && getConnectionBannerState(snapshot)
     const troubled = current !== null
     const [due, setDue] = useState(false)
     const [dismissed, setDismissed] = useState<ConnectionBannerState | null>(null)
@@ -165,15 +197,19 @@ const Root = /* @__PURE__ */ createRoot(
     const shown = due ? current : null
     // A new trouble not shown yet ends the last episode: no "restored" after a blip nobody saw.
     if (wasShown !== (shown !== null) && troubled) setWasShown(shown !== null)
-    const message = shown ? messageOf(shown, snapshot, labels) : wasShown ? labels.reconnected : ''
+    // Counted from when the trouble began (not from when it shows), so the whole wait is the one the client chose.
+    const { remainingMs, totalMs } = useCountdown(troubled ? snapshot!.nextRetryAt : null)
+    const sentence = shown && messageOf(shown, snapshot!, labels, totalMs)
+    const message = sentence || (wasShown ? labels.reconnected : '')
     const terminal = shown === 'failed'
     const state = shown !== dismissed ? shown : null
     const value: BannerContext = {
       state,
-      snapshot,
+      snapshot: snapshot!,
       labels,
-      client,
-      remainingMs: useCountdown(state && snapshot.nextRetryAt).remainingMs,
+      client: client!,
+      message: sentence || '',
+      remainingMs: state && remainingMs,
       dismiss: () => setDismissed(current),
       polite: terminal ? '' : message,
       assertive: terminal ? message : '',
@@ -190,7 +226,7 @@ const Message = /* @__PURE__ */ createPart(
   'p',
   'banner-message',
   Context,
-  ({ state, snapshot, labels }) => state && { children: messageOf(state, snapshot, labels) },
+  ({ state, message }) => state && { children: message },
 )
 
 /** Time to the next attempt (a `<span>`, ticking each second, never announced); renders nothing when none is due. */

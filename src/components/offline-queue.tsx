@@ -9,7 +9,7 @@ import {
   type ReactNode,
 } from 'react'
 import type { LifelineClient, OutboxItem } from '../core'
-import { useLifelineClient, useOutbox, type UseOutboxResult } from '../react'
+import { useOutbox, type UseOutboxResult } from '../react'
 import { createAnnouncer, createPart, createRoot, mergeLabels, useRequired, withParts } from './parts'
 
 /** Whether the outbox holds anything (its root's `data-state`): `empty`, `waiting` (none failed), or `failed`. */
@@ -130,7 +130,7 @@ const Root = /* @__PURE__ */ createRoot(
     onExpandedChange,
     ...rest
   }: OfflineQueueProps) {
-    const outbox = useOutbox(useLifelineClient(client))
+    const outbox = useOutbox(client)
     const [uncontrolled, setUncontrolled] = useState(defaultExpanded)
     const [announced, setAnnounced] = useState(0)
     const pending = outbox.items.filter((item) => item.state !== 'failed')

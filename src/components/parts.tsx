@@ -5,6 +5,7 @@ import {
   useContext,
   useEffect,
   useState,
+  useSyncExternalStore,
   type ComponentPropsWithoutRef,
   type ComponentRef,
   type ComponentType,
@@ -14,6 +15,8 @@ import {
   type MouseEvent,
   type RefAttributes,
 } from 'react'
+import { lifelineError, type ConnectionSnapshot, type LifelineClient } from '../core'
+import { LifelineContext } from '../react'
 
 /** The elements parts render. */
 type Tag = 'p' | 'span' | 'button' | 'progress'
@@ -105,6 +108,24 @@ export function withParts<P, Parts extends object>(
     )
   })
   return Object.assign(DropIn, parts) as never
+}
+
+const noSubscription = () => () => undefined
+const noSnapshot = () => null
+
+/**
+ * The client (`explicit`, else the nearest provider's) and its snapshot, re-rendering on every change. Both are `null`
+ * only while server rendering under a provider that creates its client on mount: the components then render their
+ * empty root. In the browser, no client is the `MISSING_PROVIDER` error.
+ */
+export function useSnapshot(
+  explicit: LifelineClient | undefined,
+): [client: LifelineClient | null, snapshot: ConnectionSnapshot | null] {
+  const shared = useContext(LifelineContext)
+  const client = explicit ?? shared
+  if (!client && typeof window !== 'undefined') throw lifelineError('MISSING_PROVIDER', 'No lifeline client or provider')
+  const read = client?.getSnapshot ?? noSnapshot
+  return [client, useSyncExternalStore(client?.subscribe ?? noSubscription, read, read)]
 }
 
 /** Merges label overrides over defaults, and the `reasons` table key by key. */

@@ -1,8 +1,7 @@
 'use client'
 import { createContext, type ComponentPropsWithoutRef } from 'react'
-import type { ConnectionSnapshot, LifelineClient } from '../core'
-import { useConnection, useLifelineClient } from '../react'
-import { createPart, createRoot, withParts } from './parts'
+import type { LifelineClient } from '../core'
+import { createPart, createRoot, useSnapshot, withParts } from './parts'
 import { formatDuration, useCountdown } from './use-countdown'
 
 /**
@@ -71,8 +70,8 @@ const Root = /* @__PURE__ */ createRoot(
   'countdown',
   Context,
   function useReconnectCountdown({ client: explicit, maxAttempts, labels, ...rest }: ReconnectCountdownProps) {
-    const client = useLifelineClient(explicit)
-    const { status, attempt, nextRetryAt } = useConnection(identity, client)
+    const [client, snapshot] = useSnapshot(explicit)
+    const { status = 'idle', attempt = 0, nextRetryAt = null } = snapshot ?? {}
     const state: ReconnectCountdownState =
       status === 'reconnecting' && nextRetryAt !== null
         ? 'waiting'
@@ -85,13 +84,12 @@ const Root = /* @__PURE__ */ createRoot(
       max: maxAttempts && maxAttempts < Infinity ? maxAttempts : null,
       ...useCountdown(state === 'waiting' ? nextRetryAt : null),
       labels: { ...defaultReconnectCountdownLabels, ...labels },
-      client,
+      // Read by parts only while not `inactive`, which needs a client.
+      client: client!,
     }
     return [value, state, rest]
   },
 )
-
-const identity = (snapshot: ConnectionSnapshot) => snapshot
 
 /** "Reconnecting in 5 s" (a `<span>`, re-rendered each second, never announced), or "Reconnecting…" during the attempt. */
 const Time = /* @__PURE__ */ createPart(

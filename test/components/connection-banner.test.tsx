@@ -315,6 +315,12 @@ describe('ConnectionBanner', () => {
     expect(within(screen.getByText('Custom').parentElement as HTMLElement).getByText('Custom').tagName).toBe('STRONG')
   })
 
+  it('throws MISSING_PROVIDER in the browser when there is neither a client nor a provider', () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    expect(() => render(<ConnectionBanner />)).toThrow(expect.objectContaining({ code: 'MISSING_PROVIDER' }))
+    vi.restoreAllMocks()
+  })
+
   it('throws a clear error for a part outside its Root', () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined)
     expect(() => render(inProvider(scripted.client, <ConnectionBanner.Message />))).toThrow(/outside its Root/)

@@ -2,11 +2,13 @@ import { StrictMode, type ReactNode } from 'react'
 import { act } from '@testing-library/react'
 import { vi } from 'vitest'
 import {
+  diagnosisError,
   lifelineError,
   rawProtocol,
   resolveCloseMeaning,
   type CloseInfo,
   type ConnectionSnapshot,
+  type DiagnosisKind,
   type LifelineClient,
   type LifelineErrorCode,
   type OutboxItem,
@@ -90,6 +92,10 @@ export function closed(code: number, reason = '', at = Date.now()): CloseInfo {
 /** A `lastError` with `code`. */
 export const error = (code: LifelineErrorCode) => lifelineError(code)
 
+/** A `HANDSHAKE_FAILED` error with a diagnosis of `kind`. */
+export const diagnosed = (kind: DiagnosisKind, status: number | null = null) =>
+  diagnosisError({ kind, status, retryAfterMs: null, reason: null, hint: '' })
+
 /** An outbox item. */
 export function item(id: string, data: OutboxItem['data'], change: Partial<OutboxItem> = {}): OutboxItem {
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data).byteLength : 8
@@ -154,12 +160,24 @@ export function bannerCases(now: number) {
       snapshot: {
         status: 'reconnecting',
         attempt: 1,
-        nextRetryAt: now + 91_000,
+        nextRetryAt: now + 90_000,
         lastClose: closed(4002, '{"retryAfterMs":90000}'),
       },
       state: 'throttled',
-      text: 'The server is busy. Reconnecting shortly.',
-      countdown: 'Retrying in 1 min 30 s.',
+      text: 'The server is busy and asked us to wait 1 min 30 s.',
+      countdown: 'Retrying in 1 min 29 s.',
+    },
+    {
+      name: 'a handshake refused with 429 (diagnosed rate-limited) while reconnecting',
+      snapshot: {
+        status: 'reconnecting',
+        attempt: 2,
+        nextRetryAt: now + 20_000,
+        lastError: diagnosed('rate-limited', 429),
+      },
+      state: 'throttled',
+      text: 'The server is busy and asked us to wait 20 s.',
+      countdown: 'Retrying in 19 s.',
     },
     {
       name: 'failed on a stop close code (1008), with its meaning',
@@ -172,6 +190,33 @@ export function bannerCases(now: number) {
       snapshot: { status: 'failed', lastClose: closed(1006), lastError: error('MAX_ATTEMPTS') },
       state: 'failed',
       text: 'Connection failed. The server is unreachable. Check your connection and retry.',
+    },
+    ...(
+      [
+        ['offline', null, 'You are offline. Check your network.'],
+        ['unreachable', null, 'The server is unreachable. Check your connection and retry.'],
+        ['unauthorized', 401, 'Your sign-in has expired. Sign in again.'],
+        ['origin-refused', 403, 'The server does not accept this site. Contact support.'],
+        ['wrong-path', 404, 'The service was not found at this address. Contact support.'],
+        ['upgrade-stripped', 200, 'A proxy or firewall blocks live updates. Try another network.'],
+        ['rate-limited', 429, 'Too many attempts. Try again later.'],
+        ['server-error', 503, 'The server has a problem. Try again later.'],
+        ['unknown', null, 'Try again in a moment.'],
+      ] as const
+    ).map(([kind, status, reason]) => ({
+      name: `failed after maxAttempts, the last handshake diagnosed ${kind}`,
+      snapshot: {
+        status: 'failed' as const,
+        lastError: lifelineError('MAX_ATTEMPTS', '5 attempts', diagnosed(kind, status)),
+      },
+      state: 'failed',
+      text: `Connection failed. ${reason}`,
+    })),
+    {
+      name: 'failed with a handshake error of its own (diagnosed unauthorized)',
+      snapshot: { status: 'failed', lastError: diagnosed('unauthorized', 401) },
+      state: 'failed',
+      text: 'Connection failed. Your sign-in has expired. Sign in again.',
     },
     {
       name: 'failed for a reason without words of its own',

@@ -26,6 +26,12 @@ function chromiumEnv(): Record<string, string> {
   return { ...inherited, ...dirs }
 }
 
+/**
+ * Port of the Storybook project's browser server (Vite takes the next free one when it is busy): the embedded server
+ * of the Live stories allows it and the next 19 as page origins (.storybook/vitest.global-setup.ts).
+ */
+const STORYBOOK_TEST_PORT = 63415
+
 const chromiumArgs = [
   '--no-sandbox',
   '--disable-gpu',
@@ -115,13 +121,16 @@ export default defineConfig({
         },
         test: {
           name: 'storybook',
-          testTimeout: 20_000,
+          globalSetup: ['.storybook/vitest.global-setup.ts'],
+          setupFiles: ['.storybook/vitest.setup.ts'],
+          testTimeout: 30_000,
           browser: {
             enabled: true,
             headless: true,
             provider: browserProvider(),
             instances: [{ browser: 'chromium' }],
             screenshotFailures: false,
+            api: { host: '127.0.0.1', port: STORYBOOK_TEST_PORT },
           },
         },
       },

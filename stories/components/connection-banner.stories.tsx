@@ -1,0 +1,75 @@
+import type { Meta, StoryObj } from '@storybook/react-vite'
+import { expect, waitFor } from 'storybook/test'
+import { ConnectionBanner } from '../../src/components'
+import '../../src/components/styles.css'
+import { devServers } from '../_shared/dev-servers'
+import { LiveFrame } from '../_shared/live'
+import { ScriptedProvider, StateGrid } from '../_shared/scripted'
+import { bannerStates, closed } from '../_shared/scripted-client'
+
+const meta = {
+  title: 'Components/ConnectionBanner',
+  component: ConnectionBanner,
+  parameters: {
+    docs: {
+      description: {
+        component:
+          'Tells users what is happening to the connection in plain words, after `showAfterMs` of trouble, with ' +
+          'Retry now and Dismiss. Works with no props inside a `LifelineProvider`.',
+      },
+    },
+  },
+} satisfies Meta<typeof ConnectionBanner>
+
+export default meta
+type Story = StoryObj<typeof meta>
+
+/**
+ * The drop-in banner, no props, on a connection that was just lost: it appears after `showAfterMs` (1 s), says what
+ * happens, counts down to the next attempt, and offers Retry now and Dismiss.
+ */
+export const Default: Story = {
+  args: { showAfterMs: 1000 },
+  render: (args) => (
+    <ScriptedProvider
+      state={{
+        snapshot: { status: 'reconnecting', attempt: 2, nextRetryAt: Date.now() + 8000, lastClose: closed(1006) },
+      }}
+    >
+      <ConnectionBanner {...args} />
+    </ScriptedProvider>
+  ),
+  play: async ({ canvasElement }) => {
+    const root = canvasElement.querySelector('[data-lifeline="banner"]')
+    await waitFor(() => expect(root?.getAttribute('data-state')).toBe('reconnecting'), { timeout: 3000 })
+  },
+}
+
+/** Every state the banner has words for, from scripted snapshots, shown at once (`showAfterMs={0}`). */
+export const AllStates: Story = {
+  render: () => (
+    <StateGrid
+      title="ConnectionBanner: every state"
+      states={bannerStates()}
+      render={() => <ConnectionBanner showAfterMs={0} />}
+    />
+  ),
+}
+
+/**
+ * Connected to the embedded reference server through the fault proxy: kill it, blackhole it, close with a code,
+ * reject or block upgrades, or take this tab offline, and watch the banner (it waits 1 s before it shows).
+ */
+export const Live: Story = {
+  render: () => (
+    <LiveFrame title="ConnectionBanner, live">
+      <ConnectionBanner />
+    </LiveFrame>
+  ),
+  play: async ({ canvasElement }) => {
+    if (!devServers().lifelineUrl) return
+    await waitFor(() => expect(canvasElement.querySelector('[data-testid="live-status"]')?.textContent).toBe('open'), {
+      timeout: 10_000,
+    })
+  },
+}

@@ -1,0 +1,81 @@
+import type { Meta, StoryObj } from '@storybook/react-vite'
+import { expect, waitFor } from 'storybook/test'
+import { ConnectionBanner, OfflineQueue } from '../../src/components'
+import '../../src/components/styles.css'
+import { Chat } from '../_shared/chat'
+import { devServers } from '../_shared/dev-servers'
+import { LiveFrame } from '../_shared/live'
+import { ScriptedProvider, StateGrid } from '../_shared/scripted'
+import { queueStates } from '../_shared/scripted-client'
+
+const meta = {
+  title: 'Components/OfflineQueue',
+  component: OfflineQueue,
+  parameters: {
+    docs: {
+      description: {
+        component:
+          'The outbox for users: messages waiting, their size and state (waiting, sending, failed with the reason), ' +
+          'retry and discard per message and for all, behind a collapsed summary.',
+      },
+    },
+  },
+} satisfies Meta<typeof OfflineQueue>
+
+export default meta
+type Story = StoryObj<typeof meta>
+
+const [waiting, failedAndWaiting] = queueStates()
+
+/** The drop-in queue, no props, while offline with three messages waiting (collapsed; Show messages opens it). */
+export const Default: Story = {
+  render: (args) => (
+    <ScriptedProvider state={waiting ?? { snapshot: {} }}>
+      <OfflineQueue {...args} />
+    </ScriptedProvider>
+  ),
+  play: async ({ canvasElement }) => {
+    await expect(canvasElement.querySelector('[data-lifeline="queue"]')?.getAttribute('data-state')).toBe('waiting')
+  },
+}
+
+/** Expanded, with waiting, sending, failed (too large, refused) and binary items: retry and discard work. */
+export const Expanded: Story = {
+  args: { defaultExpanded: true },
+  render: (args) => (
+    <ScriptedProvider state={failedAndWaiting ?? { snapshot: {} }}>
+      <OfflineQueue {...args} />
+    </ScriptedProvider>
+  ),
+}
+
+/** Every state from scripted outboxes, expanded. */
+export const AllStates: Story = {
+  render: () => (
+    <StateGrid
+      title="OfflineQueue: every state"
+      states={queueStates()}
+      render={() => <OfflineQueue defaultExpanded />}
+    />
+  ),
+}
+
+/**
+ * A chat on the embedded server: go offline (or kill the server), send a few messages and watch them wait in the
+ * queue; go back online and they drain, in order, each applied once.
+ */
+export const Live: Story = {
+  render: () => (
+    <LiveFrame title="OfflineQueue, live">
+      <ConnectionBanner />
+      <Chat channel="queue-demo" name="you" />
+      <OfflineQueue defaultExpanded />
+    </LiveFrame>
+  ),
+  play: async ({ canvasElement }) => {
+    if (!devServers().lifelineUrl) return
+    await waitFor(() => expect(canvasElement.querySelector('[data-testid="live-status"]')?.textContent).toBe('open'), {
+      timeout: 10_000,
+    })
+  },
+}

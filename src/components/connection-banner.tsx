@@ -23,7 +23,7 @@ export type ConnectionBannerState =
  * the rest stay English.
  */
 export interface ConnectionBannerLabels {
-  /** @default 'You are offline. We will reconnect when your network is back.' */
+  /** @default 'You are offline. Waiting for the network…' */
   offline: string
   /** @default 'Connection lost. Reconnecting…' */
   reconnecting: string
@@ -51,7 +51,7 @@ export interface ConnectionBannerLabels {
   reasons: Readonly<Record<string, string>>
   /** The countdown to the next attempt, given `formatDuration(ms)`. Shown, never announced. @default (time) => `Retrying in ${time}.` */
   retryIn: (time: string) => string
-  /** Announced (politely) when the connection is healthy again after the banner was shown. @default 'Connection restored.' */
+  /** Announced (politely) when the connection is healthy again after the banner was shown. @default 'Reconnected.' */
   reconnected: string
   /** @default 'Retry now' */
   retry: string
@@ -63,7 +63,7 @@ export interface ConnectionBannerLabels {
 
 /** The English labels of {@link ConnectionBanner}. */
 export const defaultConnectionBannerLabels: ConnectionBannerLabels = {
-  offline: 'You are offline. We will reconnect when your network is back.',
+  offline: 'You are offline. Waiting for the network…',
   reconnecting: 'Connection lost. Reconnecting…',
   degraded: 'Connected in slow mode. Updates may be delayed.',
   refreshing: 'Refreshing your session…',
@@ -71,22 +71,22 @@ export const defaultConnectionBannerLabels: ConnectionBannerLabels = {
   throttled: (wait) => `The server is busy and asked us to wait ${wait}.`,
   failed: (reason) => `Connection failed. ${reason}`,
   reasons: {
-    offline: 'You are offline. Check your network.',
-    unreachable: 'The server is unreachable. Check your connection and retry.',
-    MAX_ATTEMPTS: 'The server is unreachable. Check your connection and retry.',
-    unauthorized: 'Your sign-in has expired. Sign in again.',
-    TOKEN_REFRESH_FAILED: 'Your sign-in has expired. Sign in again.',
-    'origin-refused': 'The server does not accept this site. Contact support.',
-    'wrong-path': 'The service was not found at this address. Contact support.',
-    'upgrade-stripped': 'A proxy or firewall blocks live updates. Try another network.',
+    offline: 'Check your network.',
+    unreachable: 'The server is unreachable. Check your network and retry.',
+    MAX_ATTEMPTS: 'The server is unreachable. Check your network and retry.',
+    unauthorized: 'Your sign-in expired. Sign in again.',
+    TOKEN_REFRESH_FAILED: 'Your sign-in expired. Sign in again.',
+    'origin-refused': 'The server refused this site. Contact support.',
+    'wrong-path': 'The service was not found. Contact support.',
+    'upgrade-stripped': 'A proxy or firewall blocks it. Try another network.',
     'tls-failure': 'A secure connection failed. Try another network.',
     'rate-limited': 'Too many attempts. Try again later.',
     'server-error': 'The server has a problem. Try again later.',
-    'policy-violation': 'The server refused the connection. Try again later.',
+    'policy-violation': 'The server refused it. Try again later.',
     unknown: 'Try again in a moment.',
   },
   retryIn: (time) => `Retrying in ${time}.`,
-  reconnected: 'Connection restored.',
+  reconnected: 'Reconnected.',
   retry: 'Retry now',
   dismiss: 'Dismiss',
   formatDuration,
@@ -247,7 +247,7 @@ const RetryButton = /* @__PURE__ */ createPart(
     state !== 'degraded' && {
       children: labels.retry,
       'aria-disabled': snapshot.status === 'connecting' || undefined,
-      action: client.retry,
+      onClick: () => client.retry(),
     },
 )
 
@@ -256,7 +256,7 @@ const DismissButton = /* @__PURE__ */ createPart(
   'button',
   'banner-dismiss',
   Context,
-  ({ state, labels, dismiss }) => !!state && { children: labels.dismiss, action: dismiss },
+  ({ state, labels, dismiss }) => !!state && { children: labels.dismiss, onClick: dismiss },
 )
 
 /**
@@ -267,7 +267,6 @@ const DismissButton = /* @__PURE__ */ createPart(
  * @example <ConnectionBanner showAfterMs={2000} labels={{ offline: 'No network.' }} />
  */
 export const ConnectionBanner = /* @__PURE__ */ withParts(
-  Root,
-  [Announcer, Message, Countdown, RetryButton, DismissButton],
   { Root, Announcer, Message, Countdown, RetryButton, DismissButton },
+  5,
 )

@@ -7,6 +7,7 @@ import {
   useState,
   type ComponentPropsWithoutRef,
   type ReactNode,
+  type SyntheticEvent,
 } from 'react'
 import type { LifelineClient, OutboxItem } from '../core'
 import { useOutbox, type UseOutboxResult } from '../react'
@@ -21,10 +22,6 @@ export interface OfflineQueueLabels {
   waiting: (count: number, size: string) => string
   /** Failed messages; also announced (politely) when more fail. @default (count) => `1 message could not be sent.` */
   failedCount: (count: number) => string
-  /** The disclosure button while collapsed. @default 'Show messages' */
-  show: string
-  /** The disclosure button while expanded. @default 'Hide messages' */
-  hide: string
   /** Accessible name of the list. @default 'Unsent messages' */
   list: string
   /** An item's state `queued`. @default 'Waiting' */
@@ -58,15 +55,13 @@ const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ?
 export const defaultOfflineQueueLabels: OfflineQueueLabels = {
   waiting: (count, size) => `${plural(count, 'message')} waiting to send (${size}).`,
   failedCount: (count) => `${plural(count, 'message')} could not be sent.`,
-  show: 'Show messages',
-  hide: 'Hide messages',
   list: 'Unsent messages',
   queued: 'Waiting',
   sending: 'Sending…',
   failed: (reason) => `Failed: ${reason}`,
   reasons: {
     MESSAGE_TOO_LARGE: 'too large',
-    MESSAGE_REFUSED: 'refused by the server',
+    MESSAGE_REFUSED: 'refused',
     MESSAGE_DISCARDED: 'not confirmed',
     INVALID_MESSAGE: 'invalid',
     unknown: 'not sent',
@@ -82,9 +77,9 @@ export const defaultOfflineQueueLabels: OfflineQueueLabels = {
 
 interface QueueContext extends UseOutboxResult {
   labels: OfflineQueueLabels
-  expanded: boolean
-  setExpanded: (expanded: boolean) => void
-  listId: string
+  /** Whether the `<details>` is open (the list renders its items only then). */
+  open: boolean
+  setOpen: (open: boolean) => void
   /** Items queued or sending. */
   pending: readonly OutboxItem[]
   failed: number
@@ -107,12 +102,12 @@ export interface OfflineQueueProps extends ComponentPropsWithoutRef<'div'> {
   client?: LifelineClient | undefined
   /** Texts, merged over {@link defaultOfflineQueueLabels}. @default {} */
   labels?: Partial<OfflineQueueLabels> | undefined
-  /** Whether the list is shown (controlled). @default undefined (uncontrolled) */
-  expanded?: boolean | undefined
-  /** Whether the list starts shown (uncontrolled). @default false */
+  /**
+   * Whether the list starts shown. To control it, compose the parts and pass `open` and `onToggle` to
+   * `OfflineQueue.Details`, as to any `<details>`.
+   * @default false
+   */
   defaultExpanded?: boolean | undefined
-  /** Called when the disclosure button asks to show or hide the list. @default undefined */
-  onExpandedChange?: ((expanded: boolean) => void) | undefined
 }
 
 /**
@@ -122,16 +117,9 @@ export interface OfflineQueueProps extends ComponentPropsWithoutRef<'div'> {
 const Root = /* @__PURE__ */ createRoot(
   'queue',
   Context,
-  function useOfflineQueue({
-    client,
-    labels,
-    expanded,
-    defaultExpanded = false,
-    onExpandedChange,
-    ...rest
-  }: OfflineQueueProps) {
+  function useOfflineQueue({ client, labels, defaultExpanded = false, ...rest }: OfflineQueueProps) {
     const outbox = useOutbox(client)
-    const [uncontrolled, setUncontrolled] = useState(defaultExpanded)
+    const [open, setOpen] = useState(defaultExpanded)
     const [announced, setAnnounced] = useState(0)
     const pending = outbox.items.filter((item) => item.state !== 'failed')
     const failed = outbox.items.length - pending.length
@@ -139,12 +127,8 @@ const Root = /* @__PURE__ */ createRoot(
     const value: QueueContext = {
       ...outbox,
       labels: mergeLabels(defaultOfflineQueueLabels, labels),
-      expanded: expanded ?? uncontrolled,
-      setExpanded: (next) => {
-        setUncontrolled(next)
-        onExpandedChange?.(next)
-      },
-      listId: useId(),
+      open,
+      setOpen,
       pending,
       failed,
       announced,
@@ -158,34 +142,22 @@ const Announcer = /* @__PURE__ */ createAnnouncer('queue-announcer', Context, ({
   polite: announced ? labels.failedCount(announced) : '',
 }))
 
-/** "3 messages waiting to send (1.2 kB). 1 message could not be sent." (a `<p>`). */
-const Summary = /* @__PURE__ */ createPart('p', 'queue-summary', Context, ({ items, pending, failed, labels }) => {
+/**
+ * The collapsed summary that opens the list: "3 messages waiting to send (1.2 kB). 1 message could not be sent." (a
+ * `<summary>`, the disclosure control of `Details`: keyboard and screen readers handle it natively).
+ */
+const Summary = /* @__PURE__ */ createPart('summary', 'queue-summary', Context, ({ pending, failed, labels }) => {
   const bytes = pending.reduce((sum, item) => sum + item.bytes, 0)
   const waiting = pending.length ? labels.waiting(pending.length, labels.formatBytes(bytes)) : ''
-  return !!items.length && { children: [waiting, failed ? labels.failedCount(failed) : ''].join(' ').trim() }
+  return { children: [waiting, failed ? labels.failedCount(failed) : ''].join(' ').trim() }
 })
-
-/** The disclosure `<button>` (`aria-expanded`, `aria-controls` the list, `data-state` open or closed). */
-const Toggle = /* @__PURE__ */ createPart(
-  'button',
-  'queue-toggle',
-  Context,
-  ({ items, expanded, setExpanded, listId, labels }) =>
-    !!items.length && {
-      children: expanded ? labels.hide : labels.show,
-      'data-state': expanded ? 'open' : 'closed',
-      'aria-expanded': expanded,
-      'aria-controls': listId,
-      action: () => setExpanded(!expanded),
-    },
-)
 
 /** Puts every failed item back in the queue (a `<button>`); only rendered when some failed. */
 const RetryAllButton = /* @__PURE__ */ createPart(
   'button',
   'queue-retry-all',
   Context,
-  ({ failed, retry, labels }) => !!failed && { children: labels.retryAll, action: () => retry() },
+  ({ failed, retry, labels }) => !!failed && { children: labels.retryAll, onClick: () => retry() },
 )
 
 /** Removes every item without sending it (a `<button>`); only rendered when there are items. */
@@ -193,7 +165,7 @@ const DiscardAllButton = /* @__PURE__ */ createPart(
   'button',
   'queue-discard-all',
   Context,
-  ({ items, discard, labels }) => !!items.length && { children: labels.discardAll, action: () => discard() },
+  ({ items, discard, labels }) => !!items.length && { children: labels.discardAll, onClick: () => discard() },
 )
 
 /** Props of `OfflineQueue.List` (a `<ul>`). */
@@ -202,20 +174,39 @@ export interface OfflineQueueListProps extends Omit<ComponentPropsWithoutRef<'ul
   children?: ((item: OutboxItem) => ReactNode) | undefined
 }
 
-/** The messages, oldest first (a `<ul>`; `hidden` and empty while collapsed). */
+/** The messages, oldest first (a `<ul>`, inside `Details`; its items are rendered only while that is open). */
 const List = /* @__PURE__ */ forwardRef<HTMLUListElement, OfflineQueueListProps>(function OfflineQueueList(
   { children, ...props },
   ref,
 ) {
-  const { items, expanded, listId, labels } = useRequired(Context)
-  if (!items.length) return null
+  const { items, open, labels } = useRequired(Context)
   return (
-    <ul ref={ref} data-lifeline="queue-list" id={listId} aria-label={labels.list} hidden={!expanded} {...props}>
-      {expanded &&
+    <ul ref={ref} data-lifeline="queue-list" aria-label={labels.list} {...props}>
+      {open &&
         items.map((item) =>
           children ? <Fragment key={item.id}>{children(item)}</Fragment> : <Item key={item.id} item={item} />,
         )}
     </ul>
+  )
+})
+
+/**
+ * The disclosure (a `<details>`, `data-state` open or closed); by default it holds `Summary` and `List`. Rendered only
+ * while there are messages.
+ */
+const Details = /* @__PURE__ */ createPart('details', 'queue-details', Context, ({ items, open, setOpen }) => {
+  return (
+    !!items.length && {
+      open,
+      'data-state': open ? 'open' : 'closed',
+      onToggle: (event: SyntheticEvent<HTMLDetailsElement>) => setOpen(event.currentTarget.open),
+      children: (
+        <>
+          <Summary />
+          <List />
+        </>
+      ),
+    }
   )
 })
 
@@ -297,7 +288,7 @@ const ItemRetryButton = /* @__PURE__ */ createPart(
     item.state === 'failed' && {
       children: labels.retry,
       'aria-describedby': previewId,
-      action: () => retry(item.id),
+      onClick: () => retry(item.id),
     },
 )
 
@@ -309,28 +300,26 @@ const ItemDiscardButton = /* @__PURE__ */ createPart(
   ({ item, previewId, discard, labels }) => ({
     children: labels.discard,
     'aria-describedby': previewId,
-    action: () => discard(item.id),
+    onClick: () => discard(item.id),
   }),
 )
 
 /**
- * The outbox for users: a summary ("3 messages waiting to send"), a disclosure button, and the list of messages with
- * their size and state (waiting, sending, failed with the reason), with retry and discard per message and for all.
- * Works with no props inside a `LifelineProvider`; compose its parts for your own markup: `Root`, `Announcer`,
- * `Summary`, `Toggle`, `RetryAllButton`, `DiscardAllButton`, `List`, `Item`, `ItemPreview`, `ItemSize`,
+ * The outbox for users: a collapsed summary ("3 messages waiting to send (1.2 kB).") that opens the list of messages
+ * with their size and state (waiting, sending, failed with the reason), with retry and discard per message and for
+ * all. Works with no props inside a `LifelineProvider`; compose its parts for your own markup: `Root`, `Announcer`,
+ * `Details` (holding `Summary` and `List`), `RetryAllButton`, `DiscardAllButton`, `Item`, `ItemPreview`, `ItemSize`,
  * `ItemStatus`, `ItemRetryButton`, `ItemDiscardButton`.
- * @example <OfflineQueue defaultExpanded labels={{ show: 'Details' }} />
+ * @example <OfflineQueue defaultExpanded labels={{ list: 'Outbox' }} />
  */
 export const OfflineQueue = /* @__PURE__ */ withParts(
-  Root,
-  [Announcer, Summary, Toggle, RetryAllButton, DiscardAllButton, List],
   {
     Root,
     Announcer,
-    Summary,
-    Toggle,
+    Details,
     RetryAllButton,
     DiscardAllButton,
+    Summary,
     List,
     Item,
     ItemPreview,
@@ -339,4 +328,5 @@ export const OfflineQueue = /* @__PURE__ */ withParts(
     ItemRetryButton,
     ItemDiscardButton,
   },
+  4,
 )

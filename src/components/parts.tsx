@@ -6,20 +6,21 @@ import {
   useEffect,
   useState,
   useSyncExternalStore,
+  type ComponentProps,
   type ComponentPropsWithoutRef,
   type ComponentRef,
   type ComponentType,
   type Context,
   type CSSProperties,
   type ForwardRefExoticComponent,
-  type MouseEvent,
+  type SyntheticEvent,
   type RefAttributes,
 } from 'react'
 import { lifelineError, type ConnectionSnapshot, type LifelineClient } from '../core'
 import { LifelineContext } from '../react'
 
 /** The elements parts render. */
-type Tag = 'p' | 'span' | 'button' | 'progress'
+type Tag = 'p' | 'span' | 'button' | 'progress' | 'details' | 'summary'
 
 /** A part: one element of its tag, ref forwarded, every prop of that element accepted and spread. */
 export type Part<T extends Tag> = ForwardRefExoticComponent<
@@ -27,22 +28,25 @@ export type Part<T extends Tag> = ForwardRefExoticComponent<
 >
 
 /**
- * What a part renders by default: props placed before the user's (so the user's win), `children` used when the user
- * passes none, and for buttons `action`, run after the user's `onClick` unless it called `preventDefault()` (or the
- * button is `aria-disabled`: it stays focusable, so focus is not lost while an attempt runs).
+ * What a part renders by default: props placed before the user's (so the user's win) and `children` used when the
+ * user passes none. Its event handlers (`onClick`, `onToggle`) are composed instead: the user's runs first, then the
+ * part's unless the user called `preventDefault()` or the part is `aria-disabled` (it stays focusable, so focus is not
+ * lost while an attempt runs).
  */
-type Defaults<T extends Tag> = ComponentPropsWithoutRef<T> & { action?: () => void } & Record<`data-${string}`, unknown>
+type Defaults<T extends Tag> = ComponentPropsWithoutRef<T> & Record<`data-${string}`, unknown>
+
+type Handler = (event: SyntheticEvent) => void
 
 /** The value of a component's context, or a clear error when a part is used outside its root. */
 export function useRequired<C>(context: Context<C | null>): C {
   const value = useContext(context)
-  if (!value) throw new Error('react-lifeline: a component part is outside its Root')
+  if (!value) throw new Error('react-lifeline: a part is outside its Root')
   return value
 }
 
 /**
  * Makes a part named `name` (its `data-lifeline` attribute) that reads `context` and renders `render(value)`, or
- * nothing when that is `null` or `false`. A part with an `action` is a `type="button"`.
+ * nothing when that is `null` or `false`. A `<button>` part is a `type="button"`.
  */
 export function createPart<T extends Tag, C>(
   tag: T,
@@ -51,24 +55,27 @@ export function createPart<T extends Tag, C>(
   render: (value: C) => Defaults<T> | null | false,
 ): Part<T> {
   return forwardRef<ComponentRef<T>, ComponentPropsWithoutRef<T>>(function Part(props, ref) {
-    const defaults = render(useRequired(context))
+    const defaults = render(useRequired(context)) as Record<string, Handler> | false | null
     if (!defaults) return null
-    const { action, ...rest } = defaults
-    const { onClick } = props as { onClick?: (event: MouseEvent) => void }
-    return createElement(tag, {
-      type: action && 'button',
-      ...rest,
+    const merged: Record<string, unknown> = {
+      type: tag === 'button' ? tag : undefined,
+      ...defaults,
       'data-lifeline': name,
       ...props,
       ref,
-      onClick: action
-        ? (event: MouseEvent) => {
-            onClick?.(event)
-            if (!event.defaultPrevented && !rest['aria-disabled']) action()
-          }
-        : onClick,
-      children: props.children ?? rest.children,
-    })
+      children: props.children ?? defaults.children,
+    }
+    for (const key in defaults) {
+      const own = defaults[key]!
+      const theirs = (props as Record<string, Handler>)[key]
+      if (key.startsWith('on')) {
+        merged[key] = (event: SyntheticEvent) => {
+          theirs?.(event)
+          if (!event.defaultPrevented && !defaults['aria-disabled']) own(event)
+        }
+      }
+    }
+    return createElement(tag, merged)
   }) as Part<T>
 }
 
@@ -94,18 +101,20 @@ export function createRoot<P extends DivProps, C>(
   }) as ForwardRefExoticComponent<P & RefAttributes<HTMLDivElement>>
 }
 
-/** The drop-in: `Root` with `children` (parts, in order) and no other children, with every part as a property. */
-export function withParts<P, Parts extends object>(
-  Root: ComponentType<P>,
-  children: readonly ComponentType[],
+/**
+ * The drop-in: `parts.Root` with the first `count` other parts as its children, in order, and every part as a
+ * property.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any root: its props are read back with ComponentProps
+export function withParts<Parts extends { Root: ComponentType<any> }>(
   parts: Parts,
-): ForwardRefExoticComponent<Omit<P, 'children' | 'ref'> & RefAttributes<HTMLDivElement>> & Parts {
+  count: number,
+): ForwardRefExoticComponent<Omit<ComponentProps<Parts['Root']>, 'children' | 'ref'> & RefAttributes<HTMLDivElement>> &
+  Parts {
+  const children = Object.values(parts).slice(1, count + 1) as ComponentType[]
   const DropIn = forwardRef<HTMLDivElement, object>(function DropIn(props, ref) {
-    return createElement(
-      Root as ComponentType<object>,
-      { ...props, ref } as object,
-      ...children.map((child) => createElement(child)),
-    )
+    const root = parts.Root as ComponentType<object>
+    return createElement(root, { ...props, ref } as object, ...children.map((child) => createElement(child)))
   })
   return Object.assign(DropIn, parts) as never
 }
@@ -123,7 +132,8 @@ export function useSnapshot(
 ): [client: LifelineClient | null, snapshot: ConnectionSnapshot | null] {
   const shared = useContext(LifelineContext)
   const client = explicit ?? shared
-  if (!client && typeof window !== 'undefined') throw lifelineError('MISSING_PROVIDER', 'No lifeline client or provider')
+  if (!client && typeof window !== 'undefined')
+    throw lifelineError('MISSING_PROVIDER', 'No lifeline client or provider')
   const read = client?.getSnapshot ?? noSnapshot
   return [client, useSyncExternalStore(client?.subscribe ?? noSubscription, read, read)]
 }

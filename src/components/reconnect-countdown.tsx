@@ -12,7 +12,7 @@ export type ReconnectCountdownState = 'waiting' | 'connecting' | 'inactive'
 
 /** Every text of {@link ReconnectCountdown}. Pass any subset as `labels`; the rest stay English. */
 export interface ReconnectCountdownLabels {
-  /** The wait, given `formatDuration(ms)`. @default (time) => `Reconnecting in ${time}` */
+  /** The wait, given `formatDuration(ms)`. @default (time) => `Retrying in ${time}.` */
   retryIn: (time: string) => string
   /** While the attempt runs. @default 'Reconnecting…' */
   connecting: string
@@ -28,7 +28,7 @@ export interface ReconnectCountdownLabels {
 
 /** The English labels of {@link ReconnectCountdown}. */
 export const defaultReconnectCountdownLabels: ReconnectCountdownLabels = {
-  retryIn: (time) => `Reconnecting in ${time}`,
+  retryIn: (time) => `Retrying in ${time}.`,
   connecting: 'Reconnecting…',
   attempt: (attempt, max) => `Attempt ${attempt}` + (max ? ` of ${max}` : ''),
   progress: 'Time until the next attempt',
@@ -91,7 +91,7 @@ const Root = /* @__PURE__ */ createRoot(
   },
 )
 
-/** "Reconnecting in 5 s" (a `<span>`, re-rendered each second, never announced), or "Reconnecting…" during the attempt. */
+/** "Retrying in 5 s." (a `<span>`, re-rendered each second, never announced), or "Reconnecting…" during the attempt. */
 const Time = /* @__PURE__ */ createPart(
   'span',
   'countdown-time',
@@ -140,7 +140,7 @@ const RetryButton = /* @__PURE__ */ createPart(
     state !== 'inactive' && {
       children: labels.retry,
       'aria-disabled': state === 'connecting' || undefined,
-      action: client.retry,
+      onClick: () => client.retry(),
     },
 )
 
@@ -150,10 +150,4 @@ const RetryButton = /* @__PURE__ */ createPart(
  * `Root`, `Time`, `Attempt`, `Progress`, `RetryButton`.
  * @example <ReconnectCountdown maxAttempts={10} />
  */
-export const ReconnectCountdown = /* @__PURE__ */ withParts(Root, [Time, Attempt, Progress, RetryButton], {
-  Root,
-  Time,
-  Attempt,
-  Progress,
-  RetryButton,
-})
+export const ReconnectCountdown = /* @__PURE__ */ withParts({ Root, Time, Attempt, Progress, RetryButton }, 4)

@@ -20,7 +20,9 @@ async function violations(ui: ReactNode, snapshot: Partial<ConnectionSnapshot>, 
   scripted.set(snapshot)
   scripted.setItems(items)
   const results = await axe.run(container, { rules: { 'color-contrast': { enabled: false } } })
-  return results.violations.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.html).join(', ')}`)
+  return results.violations.map(
+    (violation) => `${violation.id}: ${violation.nodes.map((node) => node.html).join(', ')}`,
+  )
 }
 
 const now = Date.now()

@@ -83,7 +83,7 @@ describe('ConnectionBanner', () => {
       ),
     )
     expect(firstCommit[0]).toBe('')
-    expect(assertive()).toBe('Connection failed. The server is unreachable. Check your connection and retry.')
+    expect(assertive()).toBe('Connection failed. The server is unreachable. Check your network and retry.')
   })
 
   it('never flashes for a blip shorter than showAfterMs, and announces nothing', () => {
@@ -124,15 +124,15 @@ describe('ConnectionBanner', () => {
     const { container } = render(inProvider(scripted.client, <ConnectionBanner />))
     scripted.set({ status: 'offline', online: false })
     advance(1000)
-    expect(polite()).toBe('You are offline. We will reconnect when your network is back.')
+    expect(polite()).toBe('You are offline. Waiting for the network…')
     scripted.set({ status: 'open', online: true })
     expect(root(container).dataset.state).toBe('hidden')
-    expect(polite()).toBe('Connection restored.')
+    expect(polite()).toBe('Reconnected.')
     // The next trouble starts a new episode: nothing is announced until it shows.
     scripted.set({ status: 'offline', online: false })
     expect(polite()).toBe('')
     advance(1000)
-    expect(polite()).toBe('You are offline. We will reconnect when your network is back.')
+    expect(polite()).toBe('You are offline. Waiting for the network…')
   })
 
   it('shows a terminal failure at once and keeps showing after Retry while the new attempt runs', () => {
@@ -228,7 +228,7 @@ describe('ConnectionBanner', () => {
     scripted.set({ status: 'failed', lastClose: closed(1015), lastError: error('CONNECTION_CLOSED') })
     expect(assertive()).toBe('Kaputt: TLS!')
     scripted.set({ status: 'failed', lastError: error('TOKEN_REFRESH_FAILED') })
-    expect(assertive()).toBe('Kaputt: Your sign-in has expired. Sign in again.')
+    expect(assertive()).toBe('Kaputt: Your sign-in expired. Sign in again.')
   })
 
   it('uses an explicit client prop instead of the provider', () => {

@@ -2,7 +2,6 @@ import { StrictMode, type ReactNode } from 'react'
 import { act } from '@testing-library/react'
 import { vi } from 'vitest'
 import {
-  diagnosisError,
   lifelineError,
   rawProtocol,
   resolveCloseMeaning,
@@ -13,6 +12,7 @@ import {
   type LifelineErrorCode,
   type OutboxItem,
 } from '../../src/core'
+import { diagnosisError } from '../../src/core/diagnose'
 import { LifelineProvider } from '../../src/react'
 
 const idle: ConnectionSnapshot = {
@@ -121,7 +121,7 @@ export function bannerCases(now: number) {
       name: 'offline',
       snapshot: { status: 'offline', online: false },
       state: 'offline',
-      text: 'You are offline. We will reconnect when your network is back.',
+      text: 'You are offline. Waiting for the network…',
     },
     {
       name: 'reconnecting with a countdown',
@@ -183,22 +183,22 @@ export function bannerCases(now: number) {
       name: 'failed on a stop close code (1008), with its meaning',
       snapshot: { status: 'failed', lastClose: closed(1008), lastError: error('CONNECTION_CLOSED') },
       state: 'failed',
-      text: 'Connection failed. The server refused the connection. Try again later.',
+      text: 'Connection failed. The server refused it. Try again later.',
     },
     {
       name: 'failed after maxAttempts, with the diagnosis',
       snapshot: { status: 'failed', lastClose: closed(1006), lastError: error('MAX_ATTEMPTS') },
       state: 'failed',
-      text: 'Connection failed. The server is unreachable. Check your connection and retry.',
+      text: 'Connection failed. The server is unreachable. Check your network and retry.',
     },
     ...(
       [
-        ['offline', null, 'You are offline. Check your network.'],
-        ['unreachable', null, 'The server is unreachable. Check your connection and retry.'],
-        ['unauthorized', 401, 'Your sign-in has expired. Sign in again.'],
-        ['origin-refused', 403, 'The server does not accept this site. Contact support.'],
-        ['wrong-path', 404, 'The service was not found at this address. Contact support.'],
-        ['upgrade-stripped', 200, 'A proxy or firewall blocks live updates. Try another network.'],
+        ['offline', null, 'Check your network.'],
+        ['unreachable', null, 'The server is unreachable. Check your network and retry.'],
+        ['unauthorized', 401, 'Your sign-in expired. Sign in again.'],
+        ['origin-refused', 403, 'The server refused this site. Contact support.'],
+        ['wrong-path', 404, 'The service was not found. Contact support.'],
+        ['upgrade-stripped', 200, 'A proxy or firewall blocks it. Try another network.'],
         ['rate-limited', 429, 'Too many attempts. Try again later.'],
         ['server-error', 503, 'The server has a problem. Try again later.'],
         ['unknown', null, 'Try again in a moment.'],
@@ -216,7 +216,7 @@ export function bannerCases(now: number) {
       name: 'failed with a handshake error of its own (diagnosed unauthorized)',
       snapshot: { status: 'failed', lastError: diagnosed('unauthorized', 401) },
       state: 'failed',
-      text: 'Connection failed. Your sign-in has expired. Sign in again.',
+      text: 'Connection failed. Your sign-in expired. Sign in again.',
     },
     {
       name: 'failed for a reason without words of its own',

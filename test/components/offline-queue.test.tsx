@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { createRef } from 'react'
-import { cleanup, fireEvent, render, screen, within } from '@testing-library/react'
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { OfflineQueue } from '../../src/components'
 import { MessageTooLargeError } from '../../src/core'
@@ -15,7 +15,12 @@ afterEach(cleanup)
 
 const root = () => document.querySelector('[data-lifeline="queue"]') as HTMLElement
 const summary = () => document.querySelector('[data-lifeline="queue-summary"]')?.textContent
-const toggle = () => screen.getByRole('button', { name: /messages$/ })
+const details = () => document.querySelector('[data-lifeline="queue-details"]') as HTMLDetailsElement
+/** Toggles the `<details>` as a click on its summary would; jsdom fires `toggle` in a task, so wait for it. */
+const toggle = async () => {
+  fireEvent.click(document.querySelector('summary') as HTMLElement)
+  await waitFor(() => expect(details().dataset.state).toBe(details().open ? 'open' : 'closed'))
+}
 const three = () => [
   item('a', 'hello'),
   item('b', 'world!', { state: 'sending', attempts: 1 }),
@@ -49,24 +54,24 @@ describe('OfflineQueue', () => {
     expect(summary()).toBe('1 message could not be sent.')
   })
 
-  it('is collapsed behind a disclosure button that controls the list', () => {
+  it('is collapsed behind its summary, a native disclosure that opens the list', async () => {
     render(inProvider(scripted.client, <OfflineQueue />))
     scripted.setItems(three())
-    const button = toggle()
-    expect(button.textContent).toBe('Show messages')
-    expect(button.getAttribute('aria-expanded')).toBe('false')
-    const list = document.getElementById(button.getAttribute('aria-controls') ?? '') as HTMLElement
-    expect(list.tagName).toBe('UL')
-    expect(list.hidden).toBe(true)
+    const summaryElement = document.querySelector('summary') as HTMLElement
+    expect(summaryElement.parentElement).toBe(details())
+    expect(summaryElement.textContent).toBe('3 messages waiting to send (2.0 kB).')
+    expect(details().open).toBe(false)
+    expect(details().dataset.state).toBe('closed')
+    const list = screen.getByRole('list', { hidden: true })
+    expect(list.parentElement).toBe(details())
     expect(list.childElementCount).toBe(0)
-    fireEvent.click(button)
-    expect(button.getAttribute('aria-expanded')).toBe('true')
-    expect(button.textContent).toBe('Hide messages')
-    expect(button.dataset.state).toBe('open')
-    expect(list.hidden).toBe(false)
+    await toggle()
+    expect(details().open).toBe(true)
+    expect(details().dataset.state).toBe('open')
     expect(within(list).getAllByRole('listitem')).toHaveLength(3)
-    fireEvent.click(button)
-    expect(list.hidden).toBe(true)
+    await toggle()
+    expect(details().open).toBe(false)
+    expect(list.childElementCount).toBe(0)
   })
 
   it("shows each item's preview, size and state (queued, sending, failed with its reason)", () => {
@@ -145,17 +150,21 @@ describe('OfflineQueue', () => {
     expect(screen.getByRole('alert').textContent).toBe('')
   })
 
-  it('can be controlled: expanded and onExpandedChange', () => {
-    const onExpandedChange = vi.fn()
-    const { rerender } = render(
-      inProvider(scripted.client, <OfflineQueue expanded={false} onExpandedChange={onExpandedChange} />),
-    )
+  it("composes a controlled Details: the user's open and onToggle, and the list follows it", async () => {
+    const onToggle = vi.fn()
+    const view = (open: boolean) =>
+      inProvider(
+        scripted.client,
+        <OfflineQueue.Root>
+          <OfflineQueue.Details open={open} onToggle={onToggle} />
+        </OfflineQueue.Root>,
+      )
+    const { rerender } = render(view(false))
     scripted.setItems(three())
-    fireEvent.click(toggle())
-    expect(onExpandedChange).toHaveBeenCalledWith(true)
-    expect(toggle().getAttribute('aria-expanded')).toBe('false')
-    rerender(inProvider(scripted.client, <OfflineQueue expanded onExpandedChange={onExpandedChange} />))
-    expect(toggle().getAttribute('aria-expanded')).toBe('true')
+    expect(details().open).toBe(false)
+    rerender(view(true))
+    await waitFor(() => expect(onToggle).toHaveBeenCalledTimes(1))
+    expect(details().open).toBe(true)
     expect(screen.getAllByRole('listitem')).toHaveLength(3)
   })
 
@@ -168,7 +177,6 @@ describe('OfflineQueue', () => {
           labels={{
             waiting: (count, size) => `${count} en attente · ${size}`,
             failedCount: (count) => `${count} en échec`,
-            hide: 'Masquer',
             list: 'Messages',
             queued: 'En attente',
             failed: (reason) => `Échec (${reason})`,
@@ -184,7 +192,6 @@ describe('OfflineQueue', () => {
     )
     scripted.setItems([item('a', 'hello'), item('b', 'no', { state: 'failed', error: error('MESSAGE_REFUSED') })])
     expect(summary()).toBe('1 en attente · 5 octets 1 en échec')
-    expect(screen.getByRole('button', { name: 'Masquer' })).toBeTruthy()
     expect(screen.getByRole('list', { name: 'Messages' })).toBeTruthy()
     expect(screen.getByText('En attente')).toBeTruthy()
     expect(screen.getByText('Échec (refusé)')).toBeTruthy()
@@ -197,8 +204,8 @@ describe('OfflineQueue', () => {
   it('composes: a custom item renderer, refs forwarded and rest props spread on every part', () => {
     const refs = {
       root: createRef<HTMLDivElement>(),
-      summary: createRef<HTMLParagraphElement>(),
-      toggle: createRef<HTMLButtonElement>(),
+      details: createRef<HTMLDetailsElement>(),
+      summary: createRef<HTMLElement>(),
       list: createRef<HTMLUListElement>(),
       item: createRef<HTMLLIElement>(),
       preview: createRef<HTMLSpanElement>(),
@@ -212,21 +219,22 @@ describe('OfflineQueue', () => {
     const onDiscard = vi.fn((event: { preventDefault(): void }) => event.preventDefault())
     render(
       <OfflineQueue.Root ref={refs.root} client={scripted.client} defaultExpanded className="root">
-        <OfflineQueue.Summary ref={refs.summary} className="summary" />
-        <OfflineQueue.Toggle ref={refs.toggle} className="toggle" />
         <OfflineQueue.RetryAllButton ref={refs.retryAll} className="retryAll" />
         <OfflineQueue.DiscardAllButton ref={refs.discardAll} className="discardAll" />
-        <OfflineQueue.List ref={refs.list} className="list">
-          {(entry) => (
-            <OfflineQueue.Item ref={refs.item} item={entry} className="item">
-              <OfflineQueue.ItemPreview ref={refs.preview} className="preview" />
-              <OfflineQueue.ItemSize ref={refs.size} className="size" />
-              <OfflineQueue.ItemStatus ref={refs.status} className="status" />
-              <OfflineQueue.ItemRetryButton ref={refs.retry} className="retry" />
-              <OfflineQueue.ItemDiscardButton ref={refs.discard} className="discard" onClick={onDiscard} />
-            </OfflineQueue.Item>
-          )}
-        </OfflineQueue.List>
+        <OfflineQueue.Details ref={refs.details} className="details">
+          <OfflineQueue.Summary ref={refs.summary} className="summary" />
+          <OfflineQueue.List ref={refs.list} className="list">
+            {(entry) => (
+              <OfflineQueue.Item ref={refs.item} item={entry} className="item">
+                <OfflineQueue.ItemPreview ref={refs.preview} className="preview" />
+                <OfflineQueue.ItemSize ref={refs.size} className="size" />
+                <OfflineQueue.ItemStatus ref={refs.status} className="status" />
+                <OfflineQueue.ItemRetryButton ref={refs.retry} className="retry" />
+                <OfflineQueue.ItemDiscardButton ref={refs.discard} className="discard" onClick={onDiscard} />
+              </OfflineQueue.Item>
+            )}
+          </OfflineQueue.List>
+        </OfflineQueue.Details>
       </OfflineQueue.Root>,
     )
     scripted.setItems([item('a', 'hello', { state: 'failed', error: error('MESSAGE_REFUSED') })])

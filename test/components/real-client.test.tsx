@@ -69,7 +69,7 @@ describe('components on a real client', () => {
     act(() => last().drop(1006))
     act(() => void client.send('queued while down'))
     expect(document.querySelector('[data-lifeline="banner"]')?.getAttribute('data-state')).toBe('hidden')
-    expect(document.querySelector('[data-lifeline="countdown-time"]')?.textContent).toBe('Reconnecting in 4 s')
+    expect(document.querySelector('[data-lifeline="countdown-time"]')?.textContent).toBe('Retrying in 4 s.')
     expect(document.querySelector('[data-lifeline="queue-summary"]')?.textContent).toBe(
       '1 message waiting to send (17 B).',
     )
@@ -83,6 +83,6 @@ describe('components on a real client', () => {
     act(() => last().open())
     expect(document.querySelector('[data-lifeline="banner"]')?.getAttribute('data-state')).toBe('hidden')
     const announcer = document.querySelector('[data-lifeline="banner-announcer"]') as HTMLElement
-    expect(within(announcer).getByRole('status').textContent).toBe('Connection restored.')
+    expect(within(announcer).getByRole('status').textContent).toBe('Reconnected.')
   })
 })

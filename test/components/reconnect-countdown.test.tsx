@@ -58,7 +58,7 @@ describe('useCountdown', () => {
 
   it('starts a new wait when the target changes, and stops ticking when it goes', () => {
     const { result, rerender } = renderHook((target: number | null) => useCountdown(target), {
-      initialProps: NOW + 1000 as number | null,
+      initialProps: (NOW + 1000) as number | null,
     })
     advance(500)
     rerender(Date.now() + 4000)
@@ -81,11 +81,11 @@ describe('ReconnectCountdown', () => {
     render(inProvider(scripted.client, <ReconnectCountdown />))
     waiting(3000)
     expect(rootState()).toBe('waiting')
-    expect(part('time')?.textContent).toBe('Reconnecting in 3 s')
+    expect(part('time')?.textContent).toBe('Retrying in 3 s.')
     advance(1000)
-    expect(part('time')?.textContent).toBe('Reconnecting in 2 s')
+    expect(part('time')?.textContent).toBe('Retrying in 2 s.')
     advance(1000)
-    expect(part('time')?.textContent).toBe('Reconnecting in 1 s')
+    expect(part('time')?.textContent).toBe('Retrying in 1 s.')
   })
 
   it('shows a progress bar of the wait that is not a live region', () => {

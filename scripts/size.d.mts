@@ -4,6 +4,11 @@ export interface SizeEntry {
   name: string
   /** Named exports imported together, as an app would write `import { ... } from 'react-lifeline'`. */
   exports: readonly string[]
+  /**
+   * Named exports the app already has: the entry then measures what `exports` add to them (every size is the
+   * difference between the bundle of both and the bundle of `baseline` alone).
+   */
+  baseline?: readonly string[] | undefined
   /** Source module, relative to the repository root. */
   from: string
   /** Gzip (level 9) size limit in bytes; 1 kB = 1000 bytes. */

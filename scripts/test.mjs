@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm test`: the unit project (Node + jsdom, including the size budgets and layer rules), then the browser project
-// in real Chromium. Ends with one plain line, `N passed, N failed` (`, N skipped` when there are any), counted from
-// vitest's JSON reports; exits non-zero when anything failed, crashed or found no tests.
+// `npm test`: the unit project (Node + jsdom, including the size budgets and layer rules), then the e2e-node and
+// browser projects in real Chromium, then the storybook project (every story as a test in Chromium, axe violations as
+// errors). Ends with one plain line, `N passed, N failed` (`, N skipped` when there are any), counted from vitest's
+// JSON reports; exits non-zero when anything failed, crashed or found no tests.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -31,7 +32,7 @@ try {
   process.stderr.write(`[test] ${error.message}\n[test] the browser project will fail.\n`)
 }
 
-const projects = ['unit', 'e2e-node', 'browser']
+const projects = ['unit', 'e2e-node', 'browser', 'storybook']
 
 function vitestBin() {
   const require = createRequire(import.meta.url)

@@ -2,7 +2,8 @@ import { useEffect, useMemo, useRef, useState } from 'react'
 import type { Meta, StoryObj } from '@storybook/react-vite'
 import { lifelineError, resolveCloseMeaning, useWebSocket, type ConnectionSnapshot, type InboundMessage } from '../src'
 import { ConnectionPanel } from './_shared/connection-panel'
-import { createEchoControl, echoUrl } from './_shared/echo-control'
+import { devServers } from './_shared/dev-servers'
+import { createEchoControl } from './_shared/echo-control'
 import { describeData, LOG_SIZE, type LogEntry } from './_shared/message-log'
 
 const meta = {
@@ -24,7 +25,8 @@ function useNow(ticking: boolean): number {
   return Date.now()
 }
 
-function LivePlayground() {
+function LivePlayground(props: { echoUrl: string }) {
+  const { echoUrl } = props
   const [log, setLog] = useState<LogEntry[]>([])
   const [tokenRequests, setTokenRequests] = useState(0)
   const nextId = useRef(0)
@@ -65,7 +67,23 @@ function LivePlayground() {
  * server: kill and restart it, close with the codes of the close-code table, drop sockets, refuse upgrades.
  */
 export const Playground: Story = {
-  render: () => <LivePlayground />,
+  render: () => {
+    const { echoUrl } = devServers()
+    return echoUrl ? <LivePlayground echoUrl={echoUrl} /> : <EchoMissingNote />
+  },
+}
+
+/** Shown instead of the playground when no echo server is running (a static build, `npm run storybook`). */
+function EchoMissingNote() {
+  return (
+    <div role="note" style={{ font: '14px/1.4 system-ui, sans-serif', maxWidth: '40rem' }}>
+      <p>
+        <strong>No echo server.</strong> This playground talks to the echo server that <code>npm start</code> runs next
+        to Storybook, with a fault panel to kill it, close with a code and refuse upgrades. Run <code>npm start</code>{' '}
+        and open this story there; the Static story below needs no server.
+      </p>
+    </div>
+  )
 }
 
 // A fixed moment, so the scripted story renders the same text on every run.

@@ -1,5 +1,3 @@
-/// <reference types="vite/client" />
-
 /** What the playground's echo server reports about itself (`GET /__control/state`, and after every action). */
 export interface EchoServerState {
   /** False after `kill` until `restart`: sockets are terminated and upgrades dropped, but the control API answers. */
@@ -26,12 +24,6 @@ export interface EchoControl {
   /** The current server state. */
   state(): Promise<EchoServerState>
 }
-
-/**
- * URL of the echo server. `npm start` sets `STORYBOOK_LIFELINE_ECHO_URL` before it starts Storybook, which inlines
- * `STORYBOOK_*` variables as `import.meta.env.*`; a plain `npm run storybook` falls back to the default port.
- */
-export const echoUrl: string = import.meta.env.STORYBOOK_LIFELINE_ECHO_URL || 'ws://127.0.0.1:8787'
 
 /** The control API that belongs to a `ws://host:port` echo URL. */
 export function controlUrlFor(url: string): string {

@@ -1,5 +1,4 @@
 import {
-  diagnosisError,
   lifelineError,
   rawProtocol,
   resolveCloseMeaning,
@@ -149,6 +148,16 @@ export function closed(code: number, reason = '', at = Date.now()): CloseInfo {
 /** A `lastError` with `code`. */
 export const failure = (code: LifelineErrorCode, message?: string) => lifelineError(code, message)
 
+/**
+ * A `lastError` like the client's after a failed upgrade was probed: code `HANDSHAKE_FAILED` with `.diagnosis`
+ * (built by hand, so the stories do not depend on where the diagnostics module is exported from).
+ */
+export function handshakeFailure(diagnosis: { kind: string; status: number | null; reason: string | null }) {
+  return Object.assign(lifelineError('HANDSHAKE_FAILED', `The upgrade failed: ${diagnosis.kind}`), {
+    diagnosis: { retryAfterMs: null, hint: '', ...diagnosis },
+  })
+}
+
 /** An outbox item; `bytes` is the UTF-8 size of text data. */
 export function outboxItem(id: string, data: OutboxItem['data'], change: Partial<OutboxItem> = {}): OutboxItem {
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data).byteLength : 16
@@ -215,13 +224,7 @@ export function bannerStates(now = Date.now()): ScriptedState[] {
       snapshot: {
         status: 'failed',
         attempt: 2,
-        lastError: diagnosisError({
-          kind: 'unauthorized',
-          status: 401,
-          retryAfterMs: null,
-          reason: 'unauthorized',
-          hint: 'The server refused the credentials of the upgrade request.',
-        }),
+        lastError: handshakeFailure({ kind: 'unauthorized', status: 401, reason: 'unauthorized' }),
       },
     },
     {

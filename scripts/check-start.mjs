@@ -2,8 +2,10 @@
 // Checks `npm start` end to end (not part of `npm test`; needs Chromium, takes ~30 s):
 //   starts it in its own process group, waits for Storybook, drives the useWebSocket playground in headless Chromium
 //   (open → Kill server → not open → Restart server → open, send/echo, 4001 token refresh, 4002 countdown), runs axe
-//   on the Playground and Static stories, saves .tmp/playground.png and .tmp/static.png, then sends SIGINT to the
-//   group (as Ctrl+C does) and checks that every process is gone and neither port still listens.
+//   on the Playground and Static stories, drives the ConnectionBanner Live story on the embedded reference server (kill
+//   and restart, go offline, 1008 then Retry now, block WebSocket → long-poll), saves .tmp/playground.png,
+//   .tmp/static.png and .tmp/live.png, then sends SIGINT to the group (as Ctrl+C does) and checks that every process
+//   is gone and no port still listens.
 // Usage: node scripts/check-start.mjs
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
@@ -115,6 +117,7 @@ async function stopApp() {
 let browser
 let storybookPort = null
 let echoPort = null
+let lifelinePorts = []
 try {
   const ready = await poll(
     async () => output,
@@ -123,7 +126,9 @@ try {
   )
   const storybookUrl = /\[start\] Storybook:\s+(https?:\/\/\S+)/.exec(ready)?.[1]
   const echoUrl = /\[start\] Echo server: (ws:\/\/\S+)/.exec(ready)?.[1]
-  if (!storybookUrl || !echoUrl) {
+  const lifelineLine =
+    /\[start\] Lifeline server: (ws:\/\/\S+) via the fault proxy \(control API (http:\/\/\S+)\)/.exec(ready)
+  if (!storybookUrl || !echoUrl || !lifelineLine) {
     process.stdout.write(output)
     throw new Error('npm start did not report ready')
   }
@@ -131,6 +136,7 @@ try {
   const origin = new URL(storybookUrl).origin
   storybookPort = Number(new URL(storybookUrl).port)
   echoPort = Number(new URL(echoUrl).port)
+  lifelinePorts = [Number(new URL(lifelineLine[1]).port), Number(new URL(lifelineLine[2]).port)]
   say(`npm start ready in ${startToReady}: Storybook ${origin}, echo server ${echoUrl}`)
 
   // ---- the Playground in Chromium -------------------------------------------------------------------------------
@@ -250,11 +256,69 @@ try {
   await page.screenshot({ path: join(tmp, 'static.png'), fullPage: true })
   say('screenshot: .tmp/static.png')
 
+  // ---- a Live story on the embedded reference server (through the fault proxy) ----------------------------------
+  await page.goto(`${origin}/iframe.html?id=components-connectionbanner--live&viewMode=story`)
+  const liveStatus = (accept, timeoutMs = 15_000) => waitFor('live-status', accept, timeoutMs)
+  const banner = (accept, timeoutMs = 15_000) =>
+    poll(() => page.locator('[data-lifeline="banner"]').getAttribute('data-state'), accept, timeoutMs)
+  status = await liveStatus((value) => value === 'open', 60_000)
+  expect(status === 'open', `Live: the ConnectionBanner story connects to the embedded lifeline server (${status})`)
+
+  await click('Kill server')
+  const killed = performance.now()
+  let shown = await banner((value) => value === 'reconnecting')
+  const after = performance.now() - killed
+  expect(
+    shown === 'reconnecting' && after >= 900,
+    `Live: Kill server → the banner says reconnecting after showAfterMs (${shown}, ${Math.round(after)} ms)`,
+  )
+  await click('Restart server')
+  status = await liveStatus((value) => value === 'open', 20_000)
+  shown = await banner((value) => value === 'hidden', 5000)
+  expect(status === 'open' && shown === 'hidden', `Live: Restart server → open, banner hidden (${status}, ${shown})`)
+
+  await click('Go offline')
+  shown = await banner((value) => value === 'offline')
+  expect(shown === 'offline', `Live: Go offline (client environment) → the banner says offline (${shown})`)
+  await click('Go online')
+  status = await liveStatus((value) => value === 'open', 20_000)
+  expect(status === 'open', `Live: Go online → open again (${status})`)
+
+  await click('1008 policy violation')
+  shown = await banner((value) => value === 'failed', 5000)
+  expect(shown === 'failed', `Live: close 1008 → failed at once (${shown})`)
+  await page.locator('[data-lifeline="banner-retry"]').click()
+  status = await liveStatus((value) => value === 'open', 20_000)
+  expect(status === 'open', `Live: Retry now after 1008 → open (${status})`)
+
+  await click('Block WebSocket (long-poll)')
+  await click('Drop connections')
+  const transport = await waitFor('live-transport', (value) => value === 'longpoll', 30_000)
+  shown = await banner((value) => value === 'degraded', 5000)
+  expect(
+    transport === 'longpoll' && shown === 'degraded',
+    `Live: Block WebSocket → long-poll fallback, banner degraded (${transport}, ${shown}; needs longPollFallback)`,
+  )
+  await click('Unblock WebSocket')
+  violations = await axeViolations()
+  expect(
+    violations.length === 0,
+    `axe: the Live story has no violations${violations.length ? `: ${violations.join('; ')}` : ''}`,
+  )
+  await page.screenshot({ path: join(tmp, 'live.png'), fullPage: true })
+  say('screenshot: .tmp/live.png')
+
   expect(pageErrors.length === 0, `no uncaught page errors${pageErrors.length ? `: ${pageErrors.join('; ')}` : ''}`)
-  // Chromium logs every failed WebSocket handshake as a console error (those are the faults we injected), and the
-  // bare iframe.html has no favicon link, so Chromium asks Storybook for /favicon.ico and gets a 404.
+  // Chromium logs every failed WebSocket handshake as a console error (those are the faults we injected), and so
+  // every failed HTTP request the client makes through the fault proxy (the handshake probe after a failed upgrade,
+  // long-poll while the server is down); the bare iframe.html has no favicon link, so Chromium asks Storybook for
+  // /favicon.ico and gets a 404.
+  const proxied = `[http://127.0.0.1:${String(lifelinePorts[0])}/lifeline`
   const unexpected = consoleErrors.filter(
-    (line) => !line.startsWith('WebSocket connection to') && !line.endsWith('/favicon.ico]'),
+    (line) =>
+      !line.startsWith('WebSocket connection to') &&
+      !line.endsWith('/favicon.ico]') &&
+      !(line.startsWith('Failed to load resource') && line.includes(proxied)),
   )
   expect(
     unexpected.length === 0,
@@ -271,6 +335,8 @@ try {
   for (const [name, port] of [
     ['Storybook', storybookPort],
     ['echo server', echoPort],
+    ['lifeline proxy', lifelinePorts[0] ?? null],
+    ['lifeline control API', lifelinePorts[1] ?? null],
   ]) {
     if (port !== null) expect(!(await portListening(port)), `${name} port ${port} no longer listens`)
   }

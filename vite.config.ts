@@ -9,6 +9,7 @@ const root = fileURLToPath(new URL('.', import.meta.url))
 const entries = {
   index: 'src/index.ts',
   core: 'src/core/index.ts',
+  diagnose: 'src/core/diagnose.ts',
   server: 'src/server/index.ts',
   testing: 'src/testing/index.ts',
 } as const

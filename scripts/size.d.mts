@@ -21,8 +21,10 @@ export interface SizeResult {
   name: string
   /** Minified ESM size. */
   minified: number
-  /** Gzip level 9 size of the minified output. */
+  /** Gzip level 9 size of what loads up front: the entry and the chunks it imports statically. */
   gzip: number
+  /** Gzip size of the chunks behind dynamic `import()` (loaded on first use, e.g. handshake diagnostics). */
+  lazyGzip: number
   /** The entry's gzip budget. */
   budget: number
 }

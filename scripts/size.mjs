@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Bundle-size budgets: what an app pays, minified and gzipped, for one import from react-lifeline.
 // zustand is bundled in (an app pays for it through us); react and react-dom are the app's own.
+import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
@@ -16,6 +17,8 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  * session-expiry handling; the heartbeat; log redaction; runtime URL and message validation; and the hooks that
  * let a protocol (channels) and an outbox storage plug in without being bundled when unused.
  * useChannel adds the lifeline protocol, channel registry and channel store on top of the client.
+ * Since the fallback issue both also carry the handshake-diagnostics wiring and the transport switch (+0.67 kB: budgets
+ * 10.7 and 12 kB); the diagnosis itself (2 kB) loads on first use, behind a dynamic import, and is not counted.
  *
  * components is what ConnectionBanner, ReconnectCountdown and OfflineQueue add to an app that already uses the hooks
  * (the difference of two bundles). The 3 kB first aimed for is not met: 3.8 kB. Half a kilobyte is their English
@@ -25,8 +28,13 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  * @type {ReadonlyArray<import('./size.d.mts').SizeEntry>}
  */
 export const sizeEntries = [
-  { name: 'useWebSocket', exports: ['useWebSocket'], from: 'src/index.ts', budget: 10_000 },
-  { name: 'useChannel', exports: ['useChannel', 'lifelineProtocol', 'LifelineProvider'], from: 'src/index.ts', budget: 11_500 },
+  { name: 'useWebSocket', exports: ['useWebSocket'], from: 'src/index.ts', budget: 10_700 },
+  {
+    name: 'useChannel',
+    exports: ['useChannel', 'lifelineProtocol', 'LifelineProvider'],
+    from: 'src/index.ts',
+    budget: 12_000,
+  },
   {
     name: 'components (added to the hooks)',
     exports: ['ConnectionBanner', 'ReconnectCountdown', 'OfflineQueue'],
@@ -73,6 +81,10 @@ export async function measureEntry(entry) {
       },
       bundle: true,
       write: false,
+      // Code behind a dynamic import() (handshake diagnostics) is a chunk of its own that the app loads on first use,
+      // as every app bundler does: the budget counts what loads up front.
+      splitting: true,
+      outdir: join(root, '.tmp', 'size-out'),
       format: 'esm',
       minify: true,
       treeShaking: true,
@@ -94,12 +106,25 @@ export async function measureEntry(entry) {
       { cause: error },
     )
   }
-  const output = result.outputFiles[0]
-  if (!output) throw new SizeMeasurementError(`esbuild produced no output for "${entry.name}"`)
+  const files = new Map(result.outputFiles.map((file) => [basename(file.path), file.contents]))
+  const entryName = 'stdin.js'
+  if (!files.has(entryName)) throw new SizeMeasurementError(`esbuild produced no output for "${entry.name}"`)
+  // The entry and the chunks it imports statically (`from"./chunk.js"`, `import"./chunk.js"`), not `import("./x.js")`.
+  const upFront = new Set()
+  const visit = (name) => {
+    if (upFront.has(name) || !files.has(name)) return
+    upFront.add(name)
+    const text = new TextDecoder().decode(files.get(name))
+    for (const match of text.matchAll(/(?:from|import)\s*["']\.\/([^"']+)["']/g)) visit(match[1])
+  }
+  visit(entryName)
+  const contents = Buffer.concat([...upFront].map((name) => files.get(name)))
+  const lazy = [...files.keys()].filter((name) => !upFront.has(name) && name.endsWith('.js'))
   return {
     name: entry.name,
-    minified: output.contents.byteLength,
-    gzip: gzipSync(output.contents, { level: 9 }).byteLength,
+    minified: contents.byteLength,
+    gzip: gzipSync(contents, { level: 9 }).byteLength,
+    lazyGzip: lazy.reduce((sum, name) => sum + gzipSync(files.get(name), { level: 9 }).byteLength, 0),
     budget: entry.budget,
   }
 }
@@ -109,15 +134,16 @@ export async function measureEntry(entry) {
  * @param {ReadonlyArray<import('./size.d.mts').SizeResult | { name: string, budget: number, error: Error }>} rows
  */
 export function formatTable(rows) {
-  const header = ['entry', 'minified (B)', 'gzip (B)', 'budget gzip (B)', 'status']
+  const header = ['entry', 'minified (B)', 'gzip (B)', 'budget gzip (B)', 'loaded on use gzip (B)', 'status']
   const body = rows.map((row) =>
     'error' in row
-      ? [row.name, '-', '-', String(row.budget), `ERROR: ${row.error.message}`]
+      ? [row.name, '-', '-', String(row.budget), '-', `ERROR: ${row.error.message}`]
       : [
           row.name,
           String(row.minified),
           String(row.gzip),
           String(row.budget),
+          String(row.lazyGzip ?? 0),
           row.gzip <= row.budget ? 'ok' : `OVER by ${row.gzip - row.budget}`,
         ],
   )

@@ -1,14 +1,22 @@
+import type { Diagnosis } from './diagnose'
 import { createEmitter } from './emitter'
+import type { Fallback } from './fallback'
 import { resolveEnvironment, type Environment } from './environment'
-import { InvalidMessageError, InvalidOptionsError, lifelineError, MessageTooLargeError, type LifelineError } from './errors'
+import {
+  InvalidMessageError,
+  InvalidOptionsError,
+  lifelineError,
+  MessageTooLargeError,
+  type LifelineError,
+} from './errors'
 import { createLogSink } from './logger'
 import { initialMachineState, timerFor, transition, type Effect, type MachineEvent, type MachineState } from './machine'
 import { resolveOptions, type LifelineOptions } from './options'
 import { createOutbox, type OutboxItem } from './outbox'
 import { rawProtocol, type Protocol, type ProtocolLink } from './protocol'
-import { createWebSocketTransport, type Transport } from './transport'
+import { createWebSocketTransport, type Transport, type TransportHandlers } from './transport'
 import { sanitizeCloseReason } from './close-codes'
-import type { CloseInfo, ConnectionSnapshot, InboundData, InboundMessage, OutboundData } from './types'
+import type { CloseInfo, ConnectionSnapshot, InboundData, InboundMessage, OutboundData, TransportKind } from './types'
 import { measureMessage, resolveUrl } from './validate'
 
 /** Events a client emits. Subscribe with `client.on(type, listener)`. */
@@ -128,7 +136,18 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   /** Saves the outbox after a change: set once by `outbox.storage` below, after every function it may call exists. */
   // eslint-disable-next-line prefer-const
   let sync: (() => void) | undefined
-  let everOpened = false
+  /** The kind of the transport last created (the snapshot's `transport`). */
+  let transportKind: TransportKind | null = null
+  /** Monotonic ms when the current transport opened; null before. */
+  let openedAt: number | null = null
+  /** The long-poll fallback, if any: attached once below, after every function its host calls exists. */
+  // eslint-disable-next-line prefer-const
+  let fallback: Fallback | undefined
+  const diagnose = options.diagnose ?? (!!options.fallback || typeof document !== 'undefined')
+  let diagnosing = false
+  /** Refusals (unauthorised, origin, path) diagnosed in a row, and the last kind logged, since the last open. */
+  let refusals = 0
+  let logged: Diagnosis['kind'] | null = null
   let latencyMs: number | null = null
   let session: ConnectionSnapshot['session'] = { id: null, resumed: null }
   let learnedLimit = Infinity
@@ -309,49 +328,105 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   }
 
   function createTransport(epoch: number): void {
+    const kind = fallback?.next() ?? 'websocket'
     const WebSocketClass = env.WebSocket
-    if (!WebSocketClass) {
+    if (kind === 'websocket' && !WebSocketClass) {
       dispatch({ type: 'FAIL', error: lifelineError('TRANSPORT_ERROR', 'no WebSocket') })
       return
     }
     const current = () => epoch === state.epoch && transport === created
     let created: Transport | null = null
     try {
-      created = createWebSocketTransport(
-        { url, protocols: options.protocols, WebSocket: WebSocketClass, binaryType: options.binaryType ?? 'arraybuffer' },
-        {
-          open: () => {
-            if (!current()) return
-            writable = true
-            protocol.opened(link)
-          },
-          message: (data) => {
-            if (!current()) return
-            heartbeat?.heard()
-            protocol.received(data, link)
-          },
-          error: (error) => current() && dispatch({ type: 'ERROR', error }),
-          close: (code, rawReason, wasClean) => {
-            if (!current()) return
-            transport = null
-            lost()
-            // Our close was answered: the server read every frame written before it, so nothing is in doubt.
-            if (wasClean && state.status === 'closing') outbox.confirm()
-            const reason = sanitizeCloseReason(rawReason)
-            log?.('debug', `closed ${code}`, { reason, wasClean })
-            dispatch({ type: 'CLOSED', code, reason, wasClean })
-            if (state.lastClose) emitter.emit('close', state.lastClose)
-            // After the close was handled (a 1009 fails an in-flight item first): the rest go back to the queue.
-            requeue()
-            publish()
-          },
+      const handlers: TransportHandlers = {
+        open: () => {
+          if (!current()) return
+          writable = true
+          openedAt = env.clock.monotonic()
+          protocol.opened(link)
         },
-      )
+        message: (data) => {
+          if (!current()) return
+          heartbeat?.heard()
+          protocol.received(data, link)
+        },
+        error: (error) => current() && dispatch({ type: 'ERROR', error }),
+        close: (code, rawReason, wasClean) => {
+          if (!current()) return
+          transport = null
+          const openedFor = openedAt === null ? null : env.clock.monotonic() - openedAt
+          const ours = state.status === 'closing'
+          openedAt = null
+          lost()
+          // Our close was answered: the server read every frame written before it, so nothing is in doubt.
+          if (wasClean && state.status === 'closing') outbox.confirm()
+          const reason = sanitizeCloseReason(rawReason)
+          log?.('debug', `closed ${code}`, { reason, wasClean })
+          dispatch({ type: 'CLOSED', code, reason, wasClean })
+          if (state.lastClose) emitter.emit('close', state.lastClose)
+          // After the close was handled (a 1009 fails an in-flight item first): the rest go back to the queue.
+          requeue()
+          publish()
+          if (ours) return
+          fallback?.failed(kind, openedFor)
+          if (kind === 'websocket' && openedFor === null) diagnoseFailure()
+        },
+      }
+      created =
+        kind === 'longpoll'
+          ? fallback!.create(handlers)
+          : createWebSocketTransport(
+              {
+                url,
+                protocols: options.protocols,
+                WebSocket: WebSocketClass!,
+                binaryType: options.binaryType ?? 'arraybuffer',
+              },
+              handlers,
+            )
       transport = created
-      everOpened = true
+      transportKind = kind
     } catch (error) {
       dispatch({ type: 'FAIL', error: lifelineError('TRANSPORT_ERROR', 'constructor threw', error) })
     }
+  }
+
+  /**
+   * Browsers hide why an upgrade failed: probe the URL over HTTP (loaded on first use), record the finding, stop after
+   * a refusal seen twice in a row, honour a rate limit's wait, and log each new finding once per failure streak.
+   */
+  function diagnoseFailure(): void {
+    if (!diagnose || diagnosing) return
+    diagnosing = true
+    const finish = (found: Diagnosis, error: LifelineError) => {
+      diagnosing = false
+      if (disposed) return
+      fallback?.diagnosed(found)
+      const refused = found.kind === 'unauthorized' || found.kind === 'origin-refused' || found.kind === 'wrong-path'
+      refusals = refused ? refusals + 1 : 0
+      // A first 401 may be a stale token: the next attempt asks getToken() for a fresh one.
+      if (found.kind === 'unauthorized' && refusals === 1) token = null
+      if (found.kind !== logged) {
+        logged = found.kind
+        const hint = error.hint ? ` ${error.hint}` : ''
+        if (log) log('warn', error.message + hint)
+        else if (process.env.NODE_ENV !== 'production') console.warn(`[lifeline] ${error.message}${hint}`)
+      }
+      if (state.status === 'open') return
+      const holdMs = found.kind === 'rate-limited' ? found.retryAfterMs : null
+      dispatch({ type: 'DIAGNOSED', error, stop: refusals >= 2, holdMs })
+    }
+    import('./diagnose').then(
+      ({ diagnoseHandshake, diagnosisError }) =>
+        diagnoseHandshake(url, {
+          fetch: env.fetch,
+          online: env.network.get(),
+          timers: env.timers,
+          now: env.clock.now,
+        }).then((found) => finish(found, diagnosisError(found))),
+      () => {
+        diagnosing = false
+      },
+    )
   }
 
   function dropTransport(): void {
@@ -376,6 +451,9 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     write: (data) => writable && transport?.send(data),
     ready(info) {
       if (info && (info.id !== session.id || info.resumed !== session.resumed)) session = { ...info }
+      refusals = 0
+      logged = null
+      if (transportKind) fallback?.opened(transportKind)
       dispatch({ type: 'OPENED' })
       emitter.emit('open', undefined)
     },
@@ -531,7 +609,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   function buildSnapshot(): ConnectionSnapshot {
     return {
       status: state.status,
-      transport: everOpened ? 'websocket' : null,
+      transport: transportKind,
       attempt: state.attempt,
       nextRetryAt: state.nextRetryAt,
       lastClose: state.lastClose,
@@ -554,7 +632,12 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
 
   function enqueue(data: OutboundData, channel?: string): string {
     if (disposed) throw lifelineError('INVALID_MESSAGE', 'disposed')
-    const copy = data instanceof ArrayBuffer ? data.slice(0) : ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data
+    const copy =
+      data instanceof ArrayBuffer
+        ? data.slice(0)
+        : ArrayBuffer.isView(data)
+          ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)
+          : data
     const bytes = measureMessage(copy as OutboundData)
     const limit = Math.min(resolved.maxMessageBytes, learnedLimit)
     if (bytes > limit) throw new MessageTooLargeError(bytes, limit)
@@ -636,6 +719,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       if (state.status === 'open' || state.status === 'connecting') dispatch({ type: 'CLOSE', code: 1000, reason: '' })
       disposed = true
       dropTransport()
+      fallback?.dispose()
       // The CLOSE above stopped the heartbeat; every timer left (delayed event, drain, linger) is in liveTimers.
       unwatch?.()
       unwatch = null
@@ -646,7 +730,11 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       listeners.clear()
       emitter.clear()
     },
-    resources: () => ({ timers: liveTimers.size, listeners: listeners.size + emitter.size() + (unwatch ? 2 : 0), sockets: transport ? 1 : 0 }),
+    resources: () => ({
+      timers: liveTimers.size,
+      listeners: listeners.size + emitter.size() + (unwatch ? 2 : 0),
+      sockets: transport ? 1 : 0,
+    }),
   }
 
   sync = storage?.attach({
@@ -671,7 +759,16 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     onSessionExpired: (listener) => emitter.on('sessionExpired', listener),
   })
 
+  fallback = options.fallback?.attach({
+    url,
+    protocols: options.protocols,
+    env,
+    later,
+    ping: () => protocol.ping(),
+    switchNow: () => dispatch({ type: 'SWITCH' }),
+    log,
+  })
+
   if (options.autoConnect !== false) client.connect()
   return client
 }
-

@@ -34,7 +34,7 @@ export interface DiagnoseEnvironment {
    * The `fetch` to probe with.
    * @default globalThis.fetch
    */
-  fetch?: typeof fetch
+  fetch?: typeof fetch | undefined
   /** Whether the platform reports a network (`navigator.onLine`); `false` answers `offline` without a request. */
   online: boolean
   /**

@@ -58,6 +58,8 @@ export interface Environment {
   visibility: SignalSource
   /** @default globalThis.location, if any */
   location: PageLocation | undefined
+  /** For handshake diagnostics and the long-poll fallback. @default globalThis.fetch */
+  fetch?: typeof fetch | undefined
 }
 
 /** A signal read from a global and watched through DOM events; inert where the global does not exist (SSR, Node). */
@@ -95,8 +97,16 @@ export function resolveEnvironment(overrides: Partial<Environment> = {}): Enviro
     clock: { now: () => Date.now(), monotonic: () => (g.performance ? g.performance.now() : Date.now()) },
     random: Math.random,
     WebSocket: g.WebSocket,
-    network: domSignal(() => g.navigator?.onLine !== false, () => g.window, ['online', 'offline']),
-    visibility: domSignal(() => g.document?.visibilityState !== 'hidden', () => g.document, ['visibilitychange']),
+    network: domSignal(
+      () => g.navigator?.onLine !== false,
+      () => g.window,
+      ['online', 'offline'],
+    ),
+    visibility: domSignal(
+      () => g.document?.visibilityState !== 'hidden',
+      () => g.document,
+      ['visibilitychange'],
+    ),
     location: g.location,
     ...overrides,
   }

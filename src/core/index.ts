@@ -17,17 +17,48 @@ export {
 } from './errors'
 export type { LifelineErrorCode, OptionIssue } from './errors'
 export { initialMachineState, machine, timerFor, transition } from './machine'
-export type { Effect, MachineConfig, MachineEnv, MachineEvent, MachineEventType, MachineState, Step, TimerSpec } from './machine'
+export type {
+  Effect,
+  MachineConfig,
+  MachineEnv,
+  MachineEvent,
+  MachineEventType,
+  MachineState,
+  Step,
+  TimerSpec,
+} from './machine'
 export { rawProtocol } from './protocol'
 export type { Protocol, ProtocolHost, ProtocolLink, RawProtocolOptions } from './protocol'
 export { isChannelName, lifelineProtocol } from './lifeline-protocol'
 export type { LifelineProtocol, LifelineProtocolOptions } from './lifeline-protocol'
 export { createChannelRegistry } from './channels'
-export type { ChannelGap, ChannelListener, ChannelMessage, ChannelRegistry, ChannelRegistryHost, ChannelStatus, GapReason } from './channels'
+export type {
+  ChannelGap,
+  ChannelListener,
+  ChannelMessage,
+  ChannelRegistry,
+  ChannelRegistryHost,
+  ChannelStatus,
+  GapReason,
+} from './channels'
 export { OUTBOX_STORAGE_VERSION, outboxStorage } from './persistence'
-export type { OutboxStorage, OutboxStorageAdapter, OutboxStorageHost, PersistedItem, PersistedOutbox } from './persistence'
+export type {
+  OutboxStorage,
+  OutboxStorageAdapter,
+  OutboxStorageHost,
+  PersistedItem,
+  PersistedOutbox,
+} from './persistence'
 export type { OutboxItem, OutboxItemState, OutboxOptions } from './outbox'
-export type { Clock, Environment, PageLocation, SignalSource, Timers, WebSocketConstructor, WebSocketLike } from './environment'
+export type {
+  Clock,
+  Environment,
+  PageLocation,
+  SignalSource,
+  Timers,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './environment'
 export type { Logger } from './logger'
 export { redact } from './logger'
 export { safeJsonParse } from './json'
@@ -48,5 +79,8 @@ export { CloseCodes, PROTOCOL_VERSION, WireErrorCodes } from './wire'
 export type { ClientFrame, ServerFrame, StreamPosition, WireErrorCode } from './wire'
 export { indexedDbOutbox, localStorageOutbox } from './storage-adapters'
 export type { StorageAdapterOptions } from './storage-adapters'
-export { diagnoseHandshake, diagnosisError, HandshakeError, MAX_RETRY_AFTER_MS, parseRetryAfterHeader } from './diagnose'
-export type { DiagnoseEnvironment, Diagnosis, DiagnosisKind } from './diagnose'
+// Types only: the code loads on first use (a failed handshake), and `react-lifeline/diagnose` exports it for direct use.
+// A value export here would put it in every app's first chunk.
+export type { DiagnoseEnvironment, Diagnosis, DiagnosisKind, HandshakeError } from './diagnose'
+export { longPollFallback } from './fallback'
+export type { Fallback, FallbackHost, LongPollFallbackOptions, TransportFallback } from './fallback'

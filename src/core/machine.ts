@@ -43,6 +43,13 @@ export type MachineEvent =
   | { type: 'OFFLINE' }
   | { type: 'VISIBLE' }
   | { type: 'HIDDEN' }
+  /** The transport choice changed (long-poll fallback, or back to WebSocket): reconnect at once. */
+  | { type: 'SWITCH' }
+  /**
+   * What probing a failed handshake found: recorded in `lastError`; `stop` gives up (a refusal that retrying cannot
+   * fix), `holdMs` is a server-imposed wait the next attempt honours.
+   */
+  | { type: 'DIAGNOSED'; error: LifelineError; stop: boolean; holdMs: number | null }
 
 /** Event names. */
 export type MachineEventType = MachineEvent['type']
@@ -242,6 +249,14 @@ const goOnline = (state: MachineState): Step => stay({ ...state, online: true })
 const goOffline = (state: MachineState): Step => stay({ ...state, online: false })
 const recordError: Handler<'ERROR'> = (state, event) => stay({ ...state, lastError: event.error })
 const failHard: Handler<'FAIL'> = (state, event) => fail(state, event.error, { type: 'dropTransport' })
+/** A diagnosis while waiting or connecting: the stop, the wait and the error it carries. */
+const diagnosed: Handler<'DIAGNOSED'> = (state, event, env) => {
+  const next = { ...state, lastError: event.error }
+  if (event.stop) return fail(next, event.error, { type: 'dropTransport' })
+  if (event.holdMs === null || state.status !== 'reconnecting' || state.nextRetryAt === null) return stay(next)
+  const until = Math.max(state.nextRetryAt, env.now + event.holdMs)
+  return stay({ ...next, nextRetryAt: until, holdUntil: until })
+}
 
 /**
  * The connection machine as data: for each status, the delayed event it arms and the events it handles. An event a
@@ -254,8 +269,7 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
   connecting: {
     after: (_, env) => ({ event: 'CONNECT_TIMEOUT', delayMs: env.config.connectTimeoutMs }),
     on: {
-      OPENED: (state) =>
-        stay({ ...state, status: 'open', lastError: null, holdUntil: 0 }, { type: 'flushOutbox' }),
+      OPENED: (state) => stay({ ...state, status: 'open', lastError: null, holdUntil: 0 }, { type: 'flushOutbox' }),
       CLOSED: closed,
       ERROR: recordError,
       FAIL: failHard,
@@ -267,6 +281,7 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
       },
       TOKEN_FAILED: (state, event, env) =>
         retry({ ...state, lastError: event.error }, env, {}, { type: 'dropTransport' }),
+      DIAGNOSED: diagnosed,
       CLOSE: (state) => stay({ ...state, status: 'closed' }, { type: 'dropTransport' }),
       OFFLINE: (state) => stay({ ...state, online: false, status: 'offline' }, { type: 'dropTransport' }),
       ONLINE: goOnline,
@@ -287,6 +302,7 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
       OFFLINE: (state) => stay({ ...state, online: false }, { type: 'probe' }),
       ONLINE: goOnline,
       VISIBLE: (state) => stay(state, { type: 'probe' }),
+      SWITCH: (state) => open(state, true),
     },
   },
   reconnecting: {
@@ -300,6 +316,8 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
       ONLINE: (state, _, env) => openWhenAllowed({ ...state, online: true }, env),
       OFFLINE: (state) => stay({ ...state, online: false, status: 'offline', nextRetryAt: null }),
       VISIBLE: (state, _, env) => openWhenAllowed(state, env),
+      SWITCH: (state, _, env) => openWhenAllowed(state, env),
+      DIAGNOSED: diagnosed,
     },
   },
   offline: {
@@ -308,6 +326,7 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
       OFFLINE: goOffline,
       RETRY: retryNow,
       CLOSE: toClosed,
+      DIAGNOSED: (state, event, env) => (event.stop ? diagnosed(state, event, env) : stay(state)),
     },
   },
   closing: {

@@ -2,6 +2,7 @@ import type { BackoffOption } from './backoff'
 import { defaultCloseCodes } from './close-codes'
 import type { Environment } from './environment'
 import type { Logger } from './logger'
+import type { TransportFallback } from './fallback'
 import type { MachineConfig } from './machine'
 import type { ResolvedOutboxOptions, OutboxOptions } from './outbox'
 import type { Protocol } from './protocol'
@@ -69,6 +70,20 @@ export interface LifelineOptions {
   logger?: boolean | Logger
   /** Platform parts (timers, clock, WebSocket, network, …); each defaults to the browser's. */
   environment?: Partial<Environment>
+  /**
+   * Lifeline protocol: move to HTTP long-poll when WebSocket is blocked, and back when it works
+   * (`longPollFallback()`). Without it the client only ever uses WebSocket.
+   * @default undefined
+   */
+  fallback?: TransportFallback
+  /**
+   * After a handshake fails before `open`, probe the URL over plain HTTP to learn why (browsers hide the status of a
+   * refused upgrade): the result lands in `lastError` (`HANDSHAKE_FAILED` with a `diagnosis`), a refusal seen twice in
+   * a row (unauthorised, origin refused, wrong path) stops retrying, and a rate limit's `Retry-After` is honoured.
+   * Loaded on first use. Always on with a `fallback`, which needs it.
+   * @default true in browsers (where there is a `document`), false elsewhere (Node's `ws` reports the status itself)
+   */
+  diagnose?: boolean
 }
 
 /** Options with defaults applied. */

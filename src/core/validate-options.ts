@@ -6,8 +6,26 @@ import type { CloseRule } from './types'
 import { IssueList } from './validate'
 
 const functionOptions = ['protocol', 'getToken', 'authMessage', 'onSessionExpired', 'logger', 'environment', 'url']
-const otherOptions = ['protocols', 'autoConnect', 'binaryType', 'backoff', 'heartbeat', 'closeCodes', 'outbox']
-const actions = ['reconnect', 'reconnect-spread', 'stop', 'refresh-token', 'rate-limit', 'session-expired', 'fail-outbound']
+const otherOptions = [
+  'protocols',
+  'autoConnect',
+  'binaryType',
+  'backoff',
+  'heartbeat',
+  'closeCodes',
+  'outbox',
+  'fallback',
+  'diagnose',
+]
+const actions = [
+  'reconnect',
+  'reconnect-spread',
+  'stop',
+  'refresh-token',
+  'rate-limit',
+  'session-expired',
+  'fail-outbound',
+]
 const MINUTE = 60_000
 
 /**
@@ -41,7 +59,9 @@ export function validateOptions(options: LifelineOptions): void {
   }
   if (binaryType !== 'arraybuffer' && binaryType !== 'blob') list.add('binaryType', "must be 'arraybuffer' or 'blob'")
   const protocolList = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols]
-  const validTokens = protocolList.every((name) => typeof name === 'string' && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name))
+  const validTokens = protocolList.every(
+    (name) => typeof name === 'string' && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name),
+  )
   // Browsers throw a SyntaxError from the WebSocket constructor for a repeated subprotocol.
   if (!validTokens || new Set(protocolList).size !== protocolList.length) {
     list.add('protocols', 'must be distinct subprotocol tokens (RFC 6455 §4.1)')
@@ -56,7 +76,8 @@ export function validateOptions(options: LifelineOptions): void {
     }
     const given = (isObject(rule) ? rule : {}) as Partial<Record<keyof CloseRule, unknown>>
     const before = list.issues.length
-    if (!actions.includes(given.action as string)) list.add(`closeCodes.${key}.action`, `must be one of ${actions.join(', ')}`)
+    if (!actions.includes(given.action as string))
+      list.add(`closeCodes.${key}.action`, `must be one of ${actions.join(', ')}`)
     else if (typeof given.name !== 'string') list.add(`closeCodes.${key}.name`, 'must be a string')
     if (given.floorMs !== undefined) list.number(`closeCodes.${key}.floorMs`, given.floorMs, 0, 60 * MINUTE)
     if (list.issues.length === before) closeCodes[code] = rule
@@ -70,9 +91,17 @@ export function validateOptions(options: LifelineOptions): void {
     const timeoutMs = given.timeoutMs ?? 10_000
     list.number('heartbeat.intervalMs', intervalMs, 1, 60 * MINUTE)
     list.number('heartbeat.timeoutMs', timeoutMs, 1, 60 * MINUTE)
-    if (given.isPong !== undefined && typeof given.isPong !== 'function') list.add('heartbeat.isPong', 'must be a function')
+    if (given.isPong !== undefined && typeof given.isPong !== 'function')
+      list.add('heartbeat.isPong', 'must be a function')
   } else if (hb !== undefined && hb !== false) list.add('heartbeat', 'must be a boolean or an object')
 
+  const fallback: unknown = options.fallback
+  if (fallback !== undefined && !(isObject(fallback) && typeof fallback.attach === 'function')) {
+    list.add('fallback', 'must come from longPollFallback()')
+  } else if (fallback !== undefined && (options.protocol as { name?: unknown } | undefined)?.name !== 'lifeline') {
+    list.add('fallback', 'needs protocol: lifelineProtocol() (long-poll speaks the lifeline protocol)')
+  }
+  if (options.diagnose !== undefined && typeof options.diagnose !== 'boolean') list.add('diagnose', 'must be a boolean')
   const givenBox: unknown = options.outbox ?? {}
   if (!isObject(givenBox)) list.add('outbox', 'must be an object')
   const box: OutboxOptions = isObject(givenBox) ? givenBox : {}

@@ -72,6 +72,8 @@ const events: { [E in MachineEventType]: Extract<MachineEvent, { type: E }> } = 
   OFFLINE: { type: 'OFFLINE' },
   VISIBLE: { type: 'VISIBLE' },
   HIDDEN: { type: 'HIDDEN' },
+  SWITCH: { type: 'SWITCH' },
+  DIAGNOSED: { type: 'DIAGNOSED', error, stop: false, holdMs: 5000 },
 }
 const eventTypes = Object.keys(events) as MachineEventType[]
 const statuses: ConnectionStatus[] = [
@@ -105,6 +107,7 @@ const table: { [S in ConnectionStatus]: Partial<Record<MachineEventType, Outcome
     CLOSE: ['closed', ['dropTransport']],
     OFFLINE: ['offline', ['dropTransport']],
     ONLINE: ['connecting', []],
+    DIAGNOSED: ['connecting', []],
   },
   open: {
     CLOSED: ['reconnecting', []],
@@ -116,6 +119,7 @@ const table: { [S in ConnectionStatus]: Partial<Record<MachineEventType, Outcome
     OFFLINE: ['open', ['probe']],
     ONLINE: ['open', []],
     VISIBLE: ['open', ['probe']],
+    SWITCH: ['connecting', ['openTransport']],
   },
   reconnecting: {
     RETRY_DUE: ['connecting', ['openTransport']],
@@ -124,6 +128,8 @@ const table: { [S in ConnectionStatus]: Partial<Record<MachineEventType, Outcome
     ONLINE: ['connecting', ['openTransport']],
     OFFLINE: ['offline', []],
     VISIBLE: ['connecting', ['openTransport']],
+    SWITCH: ['connecting', ['openTransport']],
+    DIAGNOSED: ['reconnecting', []],
   },
   offline: {
     ONLINE: ['connecting', ['openTransport']],
@@ -159,8 +165,8 @@ const grid = statuses.flatMap((status) =>
 const effectTypes = (effects: readonly { type: string }[]) => effects.map((effect) => effect.type)
 
 describe('transition', () => {
-  it('covers every status × every event type (8 × 17)', () => {
-    expect(grid).toHaveLength(8 * 17)
+  it('covers every status × every event type (8 × 19)', () => {
+    expect(grid).toHaveLength(8 * 19)
   })
 
   it.each(grid)('$status + $type', ({ status, type, outcome }) => {
@@ -669,6 +675,45 @@ describe('transition: online, offline and visibility (R27)', () => {
       const before = stateIn(status)
       expect(transition(before, events.HIDDEN, env).state).toBe(before)
     }
+  })
+})
+
+describe('handshake diagnoses and transport switches', () => {
+  it('a diagnosis that says stop fails from reconnecting, connecting and offline, with its error', () => {
+    for (const status of ['reconnecting', 'connecting', 'offline'] as const) {
+      const step = transition(stateIn(status), { ...events.DIAGNOSED, stop: true, holdMs: null }, env)
+      expect(step.state.status).toBe('failed')
+      expect(step.state.lastError).toBe(error)
+      expect(step.state.nextRetryAt).toBeNull()
+      expect(effectTypes(step.effects)).toEqual(['dropTransport'])
+    }
+  })
+
+  it("a rate limit's wait pushes the pending retry out and holds it; a shorter wait leaves it", () => {
+    const later = transition(stateIn('reconnecting', { nextRetryAt: NOW + 1000 }), events.DIAGNOSED, env).state
+    expect(later.nextRetryAt).toBe(NOW + 5000)
+    expect(later.holdUntil).toBe(NOW + 5000)
+    expect(later.lastError).toBe(error)
+    const sooner = transition(stateIn('reconnecting', { nextRetryAt: NOW + 9000 }), events.DIAGNOSED, env).state
+    expect(sooner.nextRetryAt).toBe(NOW + 9000)
+  })
+
+  it('a diagnosis arriving while open changes nothing (it is about an attempt that is over)', () => {
+    const before = stateIn('open')
+    expect(transition(before, { ...events.DIAGNOSED, stop: true }, env).state).toBe(before)
+  })
+
+  it('SWITCH while open reconnects at once without counting an attempt; while waiting it honours a held wait', () => {
+    const open = transition(stateIn('open', { attempt: 0 }), events.SWITCH, env)
+    expect(open.state.status).toBe('connecting')
+    expect(open.state.attempt).toBe(0)
+    const held = transition(
+      stateIn('reconnecting', { holdUntil: NOW + 3000, nextRetryAt: NOW + 3000 }),
+      events.SWITCH,
+      env,
+    )
+    expect(held.state.status).toBe('reconnecting')
+    expect(held.effects).toEqual([])
   })
 })
 

@@ -254,7 +254,7 @@ const css = `
 .live h1 { font-size: 1.2rem; margin: 0 0 .75rem; }
 .live h2 { font-size: 1rem; margin: 0 0 .5rem; }
 .live code { font-family: ui-monospace, monospace; }
-.live-columns { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(24rem, 1fr)); align-items: start; }
+.live-columns { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(min(24rem, 100%), 1fr)); align-items: start; }
 .live-app { display: grid; gap: .75rem; min-height: 4rem; padding: .75rem; border: 1px dashed #8c959f; border-radius: 6px; }
 .live-summary { display: grid; grid-template-columns: max-content 1fr; gap: .15rem .75rem; margin: .75rem 0 0; }
 .live-summary dt { font-weight: 600; }

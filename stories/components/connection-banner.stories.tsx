@@ -56,6 +56,18 @@ export const AllStates: Story = {
   ),
 }
 
+/** Every state in the stylesheet's dark theme (`data-theme="dark"` on an ancestor; `prefers-color-scheme` also works). */
+export const AllStatesDark: Story = {
+  render: () => (
+    <StateGrid
+      title="ConnectionBanner: every state, dark theme"
+      theme="dark"
+      states={bannerStates()}
+      render={() => <ConnectionBanner showAfterMs={0} />}
+    />
+  ),
+}
+
 /**
  * Connected to the embedded reference server through the fault proxy: kill it, blackhole it, close with a code,
  * reject or block upgrades, or take this tab offline, and watch the banner (it waits 1 s before it shows).

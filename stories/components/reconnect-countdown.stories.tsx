@@ -53,6 +53,18 @@ export const AllStates: Story = {
   ),
 }
 
+/** Every state in the stylesheet's dark theme (`data-theme="dark"` on an ancestor; `prefers-color-scheme` also works). */
+export const AllStatesDark: Story = {
+  render: () => (
+    <StateGrid
+      title="ReconnectCountdown: every state, dark theme"
+      theme="dark"
+      states={countdownStates()}
+      render={() => <ReconnectCountdown maxAttempts={10} />}
+    />
+  ),
+}
+
 /** Connected to the embedded server: kill it (or go offline) and the countdown follows every backoff wait. */
 export const Live: Story = {
   render: () => (

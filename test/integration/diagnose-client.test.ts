@@ -1,10 +1,8 @@
-import { createServer } from 'node:http'
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket as NodeWebSocket } from 'ws'
 import { createLifeline, lifelineProtocol } from '../../src/core'
 import type { HandshakeError, LifelineClient, LifelineOptions, WebSocketConstructor } from '../../src/core'
+import { tinyServer as httpServer } from './tiny-server'
 import { createFaultProxy, createTestServer } from '../../src/testing'
 import { FAST, waitFor } from './helpers'
 
@@ -40,24 +38,7 @@ async function testServer(options: Parameters<typeof createTestServer>[0] = {}) 
   return server
 }
 
-/** A plain HTTP server answering every request, upgrades included, with `handler`; counts the requests. */
-async function tinyServer(handler: (request: IncomingMessage, response: ServerResponse) => void) {
-  let requests = 0
-  const server = createServer((request, response) => {
-    requests += 1
-    handler(request, response)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  )
-  const port = (server.address() as AddressInfo).port
-  return { url: `ws://127.0.0.1:${String(port)}/lifeline`, requests: () => requests }
-}
+const tinyServer = (handler: Parameters<typeof httpServer>[0]) => httpServer(handler, cleanups)
 
 describe('handshake diagnostics in the client', () => {
   it('a refused token (401 on the upgrade) asks getToken() again once, then stops with HANDSHAKE_FAILED unauthorized', async () => {

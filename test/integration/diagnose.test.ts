@@ -1,5 +1,4 @@
-import { createServer } from 'node:http'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import { createServer as createTcpServer } from 'node:net'
 import type { AddressInfo, Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -7,6 +6,7 @@ import { WebSocket } from 'ws'
 import type { ClientOptions } from 'ws'
 import { diagnoseHandshake } from '../../src/core/diagnose'
 import type { DiagnoseEnvironment } from '../../src/core/diagnose'
+import { tinyServer as httpServer } from './tiny-server'
 import { createFaultProxy, createTestServer } from '../../src/testing'
 import type { WebSocketBlock } from '../../src/testing/fault-proxy'
 
@@ -71,24 +71,7 @@ async function testServer(options: Parameters<typeof createTestServer>[0] = {}) 
   return server
 }
 
-/** A plain HTTP server that answers every request (upgrades included: it has no upgrade handler) with `handler`. */
-async function tinyServer(handler: (request: IncomingMessage, response: ServerResponse) => void) {
-  let requests = 0
-  const server = createServer((request, response) => {
-    requests += 1
-    handler(request, response)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  )
-  const port = (server.address() as AddressInfo).port
-  return { url: `ws://127.0.0.1:${String(port)}/lifeline`, requests: () => requests }
-}
+const tinyServer = (handler: Parameters<typeof httpServer>[0]) => httpServer(handler, cleanups)
 
 describe('diagnoseHandshake against real servers', () => {
   it('does diagnose origin-refused from the reference server refusing a foreign Origin (403)', async () => {

@@ -97,12 +97,20 @@ export interface ChannelRegistry {
 }
 
 /** Creates a {@link ChannelRegistry}. Channels live in a `Map`, so any name (even `__proto__`) is safe. */
-export function createChannelRegistry(host: ChannelRegistryHost, options: ChannelRegistryOptions = {}): ChannelRegistry {
+export function createChannelRegistry(
+  host: ChannelRegistryHost,
+  options: ChannelRegistryOptions = {},
+): ChannelRegistry {
   const lingerMs = options.lingerMs ?? 1000
   const channels = new Map<string, Channel>()
 
-  const each = <K extends keyof ChannelListener>(channel: Channel, key: K, payload: Parameters<NonNullable<ChannelListener[K]>>[0]) => {
-    for (const listener of channel.listeners) (listener[key] as ((value: typeof payload) => void) | undefined)?.(payload)
+  const each = <K extends keyof ChannelListener>(
+    channel: Channel,
+    key: K,
+    payload: Parameters<NonNullable<ChannelListener[K]>>[0],
+  ) => {
+    for (const listener of channel.listeners)
+      (listener[key] as ((value: typeof payload) => void) | undefined)?.(payload)
   }
   const setStatus = (channel: Channel, status: ChannelStatus) => {
     channel.status = status

@@ -38,7 +38,8 @@ const hints: Partial<Record<LifelineErrorCode, string>> =
         MAX_ATTEMPTS: 'Call retry() to start over, or raise maxAttempts.',
         TRANSPORT_ERROR: "In Node pass environment: { WebSocket } from the 'ws' package.",
         MISSING_PROVIDER: 'Wrap the tree in <LifelineProvider> or pass a client.',
-        PROTOCOL_ERROR: 'The server sent a frame this protocol cannot read; it was ignored. Check the server speaks it.',
+        PROTOCOL_ERROR:
+          'The server sent a frame this protocol cannot read; it was ignored. Check the server speaks it.',
         MESSAGE_REFUSED: 'The server refused this message (see the code in the message); it is not resent.',
         WRONG_PROTOCOL: 'useChannel needs a client created with protocol: lifelineProtocol().',
         INVALID_CHANNEL: 'A channel name is a non-empty string of at most 200 characters without control characters.',

@@ -44,7 +44,8 @@ export function isChannelName(name: unknown): name is string {
 }
 
 function checkChannel(name: unknown): asserts name is string {
-  if (!isChannelName(name)) throw lifelineError('INVALID_CHANNEL', typeof name === 'string' ? 'bad channel name' : typeof name)
+  if (!isChannelName(name))
+    throw lifelineError('INVALID_CHANNEL', typeof name === 'string' ? 'bad channel name' : typeof name)
 }
 
 /**
@@ -75,7 +76,8 @@ export function lifelineProtocol(options: LifelineProtocolOptions = {}): Lifelin
       host = given
       registry = createChannelRegistry(
         {
-          sub: (name, since) => link?.write(JSON.stringify(since ? { type: 'sub', ch: name, since } : { type: 'sub', ch: name })),
+          sub: (name, since) =>
+            link?.write(JSON.stringify(since ? { type: 'sub', ch: name, since } : { type: 'sub', ch: name })),
           unsub: (name) => link?.write(JSON.stringify({ type: 'unsub', ch: name })),
           later: given.later,
           now: given.now,
@@ -125,7 +127,10 @@ export function lifelineProtocol(options: LifelineProtocolOptions = {}): Lifelin
       }
       const message = frame as ServerFrame
       const positioned = (value: { ch?: unknown; epoch?: unknown; seq?: unknown }) =>
-        typeof value.ch === 'string' && typeof value.epoch === 'string' && Number.isSafeInteger(value.seq) && (value.seq as number) >= 0
+        typeof value.ch === 'string' &&
+        typeof value.epoch === 'string' &&
+        Number.isSafeInteger(value.seq) &&
+        (value.seq as number) >= 0
       switch (message.type) {
         case 'msg':
           if (positioned(message)) registry?.message(message.ch, message.epoch, message.seq, message.data)
@@ -143,7 +148,8 @@ export function lifelineProtocol(options: LifelineProtocolOptions = {}): Lifelin
           current.pong()
           return
         case 'subscribed':
-          if (positioned(message)) registry?.subscribed(message.ch, message.resumed === true, message.epoch, message.seq)
+          if (positioned(message))
+            registry?.subscribed(message.ch, message.resumed === true, message.epoch, message.seq)
           return
         case 'welcome':
           if (typeof message.session !== 'string') {

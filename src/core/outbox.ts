@@ -157,7 +157,9 @@ export function createOutbox(
     failSuspect(code) {
       const inFlight = outbox.sending()
       const suspect =
-        code === 1009 ? inFlight.reduce<OutboxItem | undefined>((a, b) => (a && a.bytes >= b.bytes ? a : b), undefined) : inFlight[0]
+        code === 1009
+          ? inFlight.reduce<OutboxItem | undefined>((a, b) => (a && a.bytes >= b.bytes ? a : b), undefined)
+          : inFlight[0]
       if (!suspect) return null
       const error =
         code === 1009
@@ -167,7 +169,8 @@ export function createOutbox(
       return failWith(suspect, error)
     },
     fail: (id, error) => update(id, (item) => failWith(item, error)),
-    retry: (id) => update(id, (item) => (item.state === 'failed' ? { ...item, state: 'queued', attempts: 0, error: null } : item)),
+    retry: (id) =>
+      update(id, (item) => (item.state === 'failed' ? { ...item, state: 'queued', attempts: 0, error: null } : item)),
     discard(id) {
       const removed: OutboxItem[] = []
       update(id, (item) => {

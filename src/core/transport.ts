@@ -35,7 +35,9 @@ const noop = () => undefined
 /** Opens a WebSocket. Throws what the constructor throws (the caller turns it into a typed error). */
 export function createWebSocketTransport(config: WebSocketTransportConfig, handlers: TransportHandlers): Transport {
   const socket: WebSocketLike =
-    config.protocols === undefined ? new config.WebSocket(config.url) : new config.WebSocket(config.url, config.protocols)
+    config.protocols === undefined
+      ? new config.WebSocket(config.url)
+      : new config.WebSocket(config.url, config.protocols)
   socket.binaryType = config.binaryType
   let live = true
   socket.onopen = () => live && handlers.open()

@@ -2,14 +2,7 @@ import type { LifelineError } from './errors'
 
 /** Where a connection is in its life. A string union, never a number: `reconnecting` is a state of its own. */
 export type ConnectionStatus =
-  | 'idle'
-  | 'connecting'
-  | 'open'
-  | 'reconnecting'
-  | 'offline'
-  | 'closing'
-  | 'closed'
-  | 'failed'
+  'idle' | 'connecting' | 'open' | 'reconnecting' | 'offline' | 'closing' | 'closed' | 'failed'
 
 /** The transport carrying the connection. `longpoll` is the degraded mode shown to users. */
 export type TransportKind = 'websocket' | 'longpoll'
@@ -25,13 +18,7 @@ export type TransportKind = 'websocket' | 'longpoll'
  * - `fail-outbound`: the server rejected something we sent: fail that message, then back off and reconnect.
  */
 export type CloseAction =
-  | 'reconnect'
-  | 'reconnect-spread'
-  | 'stop'
-  | 'refresh-token'
-  | 'rate-limit'
-  | 'session-expired'
-  | 'fail-outbound'
+  'reconnect' | 'reconnect-spread' | 'stop' | 'refresh-token' | 'rate-limit' | 'session-expired' | 'fail-outbound'
 
 /** One row of the close-code table. */
 export interface CloseRule {

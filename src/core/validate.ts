@@ -1,4 +1,10 @@
-import { InsecureTransportError, InvalidMessageError, InvalidOptionsError, InvalidUrlError, type OptionIssue } from './errors'
+import {
+  InsecureTransportError,
+  InvalidMessageError,
+  InvalidOptionsError,
+  InvalidUrlError,
+  type OptionIssue,
+} from './errors'
 import type { PageLocation } from './environment'
 import type { OutboundData } from './types'
 

@@ -121,6 +121,8 @@ export default defineConfig({
         },
         test: {
           name: 'storybook',
+          // One file at a time: the Outage story kills the server the other Live stories share.
+          fileParallelism: false,
           globalSetup: ['.storybook/vitest.global-setup.ts'],
           setupFiles: ['.storybook/vitest.setup.ts'],
           testTimeout: 30_000,

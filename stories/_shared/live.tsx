@@ -182,7 +182,10 @@ export function SnapshotSummary() {
       <dt>Transport</dt>
       <dd data-testid="live-transport">{snapshot.transport ?? 'none'}</dd>
       <dt>Attempt</dt>
-      <dd>{snapshot.attempt}</dd>
+      <dd data-testid="live-attempt" data-next-retry-at={snapshot.nextRetryAt ?? undefined}>
+        {snapshot.attempt}
+        {snapshot.nextRetryAt === null ? '' : ', next one scheduled'}
+      </dd>
       <dt>Last close</dt>
       <dd>{lastClose ? `${String(lastClose.code)} ${lastClose.meaning.name}` : 'none'}</dd>
       <dt>Last error</dt>

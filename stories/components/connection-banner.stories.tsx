@@ -4,6 +4,7 @@ import { ConnectionBanner } from '../../src/components'
 import '../../src/components/styles.css'
 import { devServers } from '../_shared/dev-servers'
 import { LiveFrame } from '../_shared/live'
+import { playOutage } from '../_shared/outage'
 import { ScriptedProvider, StateGrid } from '../_shared/scripted'
 import { bannerStates, closed } from '../_shared/scripted-client'
 
@@ -84,4 +85,19 @@ export const Live: Story = {
       timeout: 10_000,
     })
   },
+}
+
+/**
+ * R28, run by the stories-as-tests project only (`!dev`: it kills the server every Live story shares): through a real
+ * outage the banner waits `showAfterMs`, its countdown matches `nextRetryAt` within 1 s, and Retry now reconnects at
+ * once.
+ */
+export const Outage: Story = {
+  tags: ['!dev', '!autodocs'],
+  render: () => (
+    <LiveFrame title="ConnectionBanner through an outage">
+      <ConnectionBanner />
+    </LiveFrame>
+  ),
+  play: async ({ canvasElement }) => playOutage(canvasElement),
 }

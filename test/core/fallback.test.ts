@@ -1,0 +1,207 @@
+import { describe, expect, it, vi } from 'vitest'
+import { longPollFallback, type FallbackHost, type LongPollFallbackOptions } from '../../src/core/fallback'
+import type { Diagnosis } from '../../src/core/diagnose'
+import { resolveEnvironment, type WebSocketLike } from '../../src/core/environment'
+
+const stripped: Diagnosis = { kind: 'upgrade-stripped', status: 426, retryAfterMs: null, reason: null, hint: '' }
+const down: Diagnosis = { kind: 'unreachable', status: null, retryAfterMs: null, reason: null, hint: '' }
+
+/** A fake WebSocket the probe opens: the test drives it. */
+class ProbeSocket implements WebSocketLike {
+  static made: ProbeSocket[] = []
+  readyState = 0
+  bufferedAmount = 0
+  binaryType = 'arraybuffer'
+  sent: unknown[] = []
+  closed = false
+  onopen: ((event: unknown) => void) | null = null
+  onmessage: ((event: { data: unknown }) => void) | null = null
+  onclose: ((event: { code: number; reason: string; wasClean: boolean }) => void) | null = null
+  onerror: ((event: unknown) => void) | null = null
+  constructor(readonly url: string) {
+    ProbeSocket.made.push(this)
+  }
+  send(data: unknown): void {
+    this.sent.push(data)
+  }
+  close(): void {
+    this.closed = true
+    this.readyState = 3
+  }
+}
+
+function setup(options: LongPollFallbackOptions = {}, random = 0.5) {
+  ProbeSocket.made = []
+  vi.useFakeTimers()
+  let monotonic = 0
+  const memory = new Map<string, string>()
+  const storage = {
+    getItem: (key: string) => memory.get(key) ?? null,
+    setItem: (key: string, value: string) => void memory.set(key, value),
+    removeItem: (key: string) => void memory.delete(key),
+  }
+  const switches: string[] = []
+  const env = resolveEnvironment({
+    clock: { now: () => Date.now(), monotonic: () => monotonic },
+    random: () => random,
+    WebSocket: ProbeSocket as never,
+    fetch: (() => Promise.reject(new Error('not used'))) as never,
+  })
+  const host: FallbackHost = {
+    url: 'wss://example.test/lifeline?ticket=abc',
+    protocols: undefined,
+    env,
+    later: (callback, ms) => {
+      const handle = setTimeout(callback, ms)
+      return () => clearTimeout(handle)
+    },
+    ping: () => '{"type":"ping"}',
+    switchNow: () => switches.push(fallback.next()),
+  }
+  const fallback = longPollFallback({ storage, ...options }).attach(host)
+  return {
+    fallback,
+    memory,
+    switches,
+    advance: (ms: number) => {
+      monotonic += ms
+      vi.advanceTimersByTime(ms)
+    },
+  }
+}
+
+describe('longPollFallback', () => {
+  it('starts on WebSocket, and does not fall back for failures while HTTP does not work (a server that is down)', () => {
+    const { fallback, switches } = setup()
+    expect(fallback.next()).toBe('websocket')
+    for (let index = 0; index < 5; index++) {
+      fallback.failed('websocket', null)
+      fallback.diagnosed(down)
+    }
+    expect(fallback.next()).toBe('websocket')
+    expect(switches).toEqual([])
+    vi.useRealTimers()
+  })
+
+  it('falls back after fallbackAfter failures whose diagnosis says the upgrade is lost, remembering the choice without the query', () => {
+    const { fallback, switches, memory } = setup({ fallbackAfter: 3 })
+    fallback.diagnosed(stripped)
+    fallback.diagnosed(stripped)
+    expect(switches).toEqual([])
+    fallback.diagnosed(stripped)
+    expect(switches).toEqual(['longpoll'])
+    expect([...memory]).toEqual([['lifeline:transport:wss://example.test/lifeline', 'longpoll']])
+    vi.useRealTimers()
+  })
+
+  it('falls back after fallbackAfterMs of failures even before fallbackAfter is reached', () => {
+    const { fallback, switches, advance } = setup({ fallbackAfter: 10, fallbackAfterMs: 2500 })
+    fallback.diagnosed(stripped)
+    advance(2600)
+    fallback.diagnosed(stripped)
+    expect(switches).toEqual(['longpoll'])
+    vi.useRealTimers()
+  })
+
+  it('counts sockets that die within a second of opening; a longer-lived socket is an ordinary drop', () => {
+    const { fallback, switches } = setup()
+    fallback.failed('websocket', 5000)
+    fallback.failed('websocket', 5000)
+    expect(switches).toEqual([])
+    fallback.failed('websocket', 20)
+    fallback.failed('websocket', 20)
+    expect(switches).toEqual(['longpoll'])
+    vi.useRealTimers()
+  })
+
+  it('a WebSocket open resets the streak', () => {
+    const { fallback, switches } = setup()
+    fallback.diagnosed(stripped)
+    fallback.opened('websocket')
+    fallback.diagnosed(stripped)
+    expect(switches).toEqual([])
+    vi.useRealTimers()
+  })
+
+  it('while on long-poll, probes after upgradeProbeMs ±25 % and moves back only once the probe answers its ping', () => {
+    const { fallback, switches, memory, advance } = setup({ upgradeProbeMs: 60_000 }, 0) // random 0: 0.75 × 60 s
+    fallback.diagnosed(stripped)
+    fallback.diagnosed(stripped)
+    fallback.opened('longpoll')
+    advance(44_999)
+    expect(ProbeSocket.made).toHaveLength(0)
+    advance(1)
+    const probe = ProbeSocket.made[0]!
+    expect(probe.url).toBe('wss://example.test/lifeline?ticket=abc')
+    probe.onopen?.({})
+    expect(probe.sent).toEqual(['{"type":"ping"}'])
+    expect(switches).toEqual(['longpoll'])
+    probe.onmessage?.({ data: '{"type":"pong"}' })
+    expect(probe.closed).toBe(true)
+    expect(switches).toEqual(['longpoll', 'websocket'])
+    expect(memory.size).toBe(0)
+    vi.useRealTimers()
+  })
+
+  it('a probe that opens but never answers times out and tries again later; a refused one too', () => {
+    const { fallback, switches, advance } = setup({ upgradeProbeMs: 10_000, probeTimeoutMs: 2000 }, 0.5)
+    fallback.diagnosed(stripped)
+    fallback.diagnosed(stripped)
+    fallback.opened('longpoll')
+    advance(10_000)
+    const first = ProbeSocket.made[0]!
+    first.onopen?.({})
+    advance(2000)
+    expect(first.closed).toBe(true)
+    advance(10_000)
+    const second = ProbeSocket.made[1]!
+    second.onclose?.({ code: 1006, reason: '', wasClean: false })
+    advance(10_000)
+    expect(ProbeSocket.made).toHaveLength(3)
+    expect(switches).toEqual(['longpoll'])
+    fallback.dispose()
+    advance(60_000)
+    expect(ProbeSocket.made).toHaveLength(3)
+    vi.useRealTimers()
+  })
+
+  it('a remembered choice starts on long-poll; long-poll failing fallbackAfter times in a row gives WebSocket its turn', () => {
+    const { fallback, memory } = setup()
+    fallback.diagnosed(stripped)
+    fallback.diagnosed(stripped)
+    const again = longPollFallback({
+      storage: { getItem: (key) => memory.get(key) ?? null, setItem: () => undefined, removeItem: () => undefined },
+    })
+    const host = { url: 'wss://example.test/lifeline', env: resolveEnvironment({ fetch: fetch }) } as FallbackHost
+    const second = again.attach(host)
+    expect(second.next()).toBe('longpoll')
+    second.failed('longpoll', null)
+    expect(second.next()).toBe('longpoll')
+    second.failed('longpoll', null)
+    expect(second.next()).toBe('websocket')
+    vi.useRealTimers()
+  })
+
+  it('storage that throws (blocked) is the same as none', () => {
+    const throwing = {
+      getItem: () => {
+        throw new Error('SecurityError')
+      },
+      setItem: () => {
+        throw new Error('QuotaExceededError')
+      },
+      removeItem: () => undefined,
+    }
+    const fallback = longPollFallback({ storage: throwing, fallbackAfter: 1 }).attach({
+      url: 'wss://example.test/x',
+      protocols: undefined,
+      env: resolveEnvironment({ fetch: fetch }),
+      later: () => () => undefined,
+      ping: () => 'ping',
+      switchNow: () => undefined,
+    })
+    expect(fallback.next()).toBe('websocket')
+    fallback.diagnosed(stripped)
+    expect(fallback.next()).toBe('longpoll')
+  })
+})

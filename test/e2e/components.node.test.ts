@@ -1,0 +1,232 @@
+// R28 in real Chromium: the drop-in components follow a real connection through a real outage (the server killed and
+// restarted), with their text, ARIA and timing checked against the client's snapshot, and axe run in every state.
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createTestServer, type TestServer } from '../../src/testing'
+import type { PageHandle, PageView, TimelineEntry } from './components.page'
+import { bundlePage, launchChromium, servePage, waitFor, type PageServer } from './support/node-chromium'
+
+const CHANNEL = 'chat'
+const SHOW_AFTER_MS = 1000
+const require = createRequire(import.meta.url)
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
+const stylesheet = readFileSync(fileURLToPath(new URL('../../src/components/styles.css', import.meta.url)), 'utf8')
+
+type WithHandle = { lifeline: PageHandle }
+
+const view = (page: Page): Promise<PageView> =>
+  page.evaluate(() => (globalThis as unknown as WithHandle).lifeline.view())
+const timeline = (page: Page): Promise<TimelineEntry[]> =>
+  page.evaluate(() => (globalThis as unknown as WithHandle).lifeline.timeline)
+const publish = (page: Page, values: unknown[]): Promise<string[]> =>
+  page.evaluate(([channel, list]) => (globalThis as unknown as WithHandle).lifeline.publish(channel, list), [
+    CHANNEL,
+    values,
+  ] as const)
+const pageErrors = (page: Page): Promise<string[]> =>
+  page.evaluate(() => (globalThis as unknown as WithHandle).lifeline.errors)
+
+/** "Retrying in 3 s." → 3000; the default formatDuration shows whole seconds, rounded up. */
+function shownMs(text: string | null): number {
+  const match = /(?:(\d+) min)? ?(?:(\d+) s)?\.?$/.exec(text ?? '')
+  if (!text || !match || (!match[1] && !match[2])) throw new Error(`no time in ${JSON.stringify(text)}`)
+  return (Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0)) * 1000
+}
+
+/**
+ * The shown time is within 1 s of `nextRetryAt` (read in the same task). Whole seconds rounded up are 0 to 1 s above
+ * the remaining time; 100 ms more for the timer and the render that replace the number on the second boundary.
+ */
+function expectWithinOneSecond(text: string | null, remainingMs: number | null): void {
+  expect(remainingMs).not.toBeNull()
+  const difference = shownMs(text) - (remainingMs ?? 0)
+  expect(difference, `${String(text)} shown with ${String(remainingMs)} ms left`).toBeGreaterThanOrEqual(-100)
+  expect(difference, `${String(text)} shown with ${String(remainingMs)} ms left`).toBeLessThanOrEqual(1100)
+}
+
+describe('components through a real outage (Chromium, R28)', () => {
+  let browser: Browser
+  let pageServer: PageServer
+  let context: BrowserContext | null = null
+  let server: TestServer | null = null
+  let consoleErrors: string[] = []
+
+  beforeAll(async () => {
+    const script = await bundlePage(fileURLToPath(new URL('./components.page.tsx', import.meta.url)))
+    pageServer = await servePage(script)
+    browser = await launchChromium()
+  }, 20_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await pageServer?.close()
+  })
+
+  afterEach(async () => {
+    await context?.close()
+    context = null
+    await server?.close()
+    server = null
+  })
+
+  async function openPage(): Promise<{ page: Page; test: TestServer }> {
+    const test = (server = await createTestServer({ allowedOrigins: [pageServer.origin] }))
+    const serverOrigin = test.url.replace(/^ws/, 'http').replace(/\/[^/]*$/, '')
+    context = await browser.newContext()
+    // The page server has no icon: answer Chromium's request for one rather than log a 404 as a console error.
+    await context.route('**/favicon.ico', (route) => route.fulfill({ status: 204 }))
+    const page = await context.newPage()
+    consoleErrors = []
+    page.on('console', (message) => {
+      // Chromium itself logs every refused WebSocket, and every failed or non-2xx handshake probe (the client's
+      // diagnosis asks the lifeline server over HTTP): the network, not the page.
+      const text = message.text()
+      const network =
+        /^WebSocket connection to .* failed/.test(text) ||
+        (text.startsWith('Failed to load resource:') && message.location().url.startsWith(serverOrigin))
+      if (message.type() === 'error' && !network) consoleErrors.push(`${message.text()} (${message.location().url})`)
+    })
+    page.on('pageerror', (error) => consoleErrors.push(error.message))
+    await page.goto(`${pageServer.origin}/?ws=${encodeURIComponent(test.url)}`)
+    await page.waitForFunction(() => 'lifeline' in globalThis, undefined, { timeout: 5000 })
+    await page.addStyleTag({ content: stylesheet })
+    await page.addScriptTag({ content: axeSource })
+    await waitFor('the first connection', async () => (await view(page)).status === 'open')
+    return { page, test }
+  }
+
+  /** axe on the whole page, light and dark theme (the stylesheet is loaded: colour contrast is checked too). */
+  async function expectNoAxeViolations(page: Page, state: string): Promise<void> {
+    for (const theme of ['light', 'dark']) {
+      const found = await page.evaluate(async (name) => {
+        document.documentElement.dataset.theme = name
+        // The banner fades in over 150 ms: judge the colours it settles on, not a frame of the fade.
+        await Promise.all(document.getAnimations().map((animation) => animation.finished))
+        const axe = (globalThis as unknown as { axe: typeof import('axe-core') }).axe
+        const results = await axe.run(document, { resultTypes: ['violations'] })
+        return results.violations.map((v) => `${v.id}: ${v.nodes.map((node) => node.html).join(' | ')}`)
+      }, theme)
+      expect(found, `axe, ${state}, ${theme} theme`).toEqual([])
+    }
+  }
+
+  it('banner after showAfterMs, countdown on nextRetryAt, queue fills offline and drains, Retry now reconnects at once', async () => {
+    const { page, test } = await openPage()
+    expect(await view(page)).toMatchObject({ bannerState: 'hidden', countdownState: 'inactive', queueState: 'empty' })
+    await expectNoAxeViolations(page, 'connected')
+
+    await test.kill()
+    await waitFor('the client to lose the connection', async () => (await view(page)).status !== 'open')
+    const values = ['first while down', 'second while down', 'third while down']
+    await publish(page, values)
+
+    // The queue lists what was published while down, at once (it is not delayed like the banner).
+    const down = await view(page)
+    expect(down.queueState).toBe('waiting')
+    expect(down.queueSummary).toMatch(/^3 messages waiting to send \(\d+ B\)\.$/)
+    expect(down.queueItems).toEqual(values.map((value) => ({ state: 'queued', preview: JSON.stringify(value) })))
+
+    await waitFor('the banner to show', async () => (await view(page)).bannerState !== 'hidden', 3000)
+    const entries = await timeline(page)
+    const troubledAt = entries.find((entry) => entry.kind === 'troubled' && entry.troubled)?.at ?? NaN
+    const banner = entries.filter((entry) => entry.kind === 'banner')
+    // Hidden from the first render until showAfterMs after the trouble began, then reconnecting: never anything before.
+    expect(banner.map((entry) => entry.kind === 'banner' && entry.state)).toEqual(['hidden', 'reconnecting'])
+    const shownAfter = (banner[1]?.at ?? NaN) - troubledAt
+    expect(shownAfter).toBeGreaterThanOrEqual(SHOW_AFTER_MS - 20)
+    expect(shownAfter).toBeLessThanOrEqual(SHOW_AFTER_MS + 300)
+
+    const shown = await view(page)
+    expect(shown.bannerText).toBe('Connection lost. Reconnecting…')
+    expect(shown.polite).toBe('Connection lost. Reconnecting…')
+    expect(shown.assertive).toBe('')
+
+    // Sample the countdowns through waits and attempts: each shown number within 1 s of nextRetryAt.
+    let samples = 0
+    for (let tick = 0; tick < 40 && samples < 6; tick += 1) {
+      const current = await view(page)
+      if (current.status === 'reconnecting' && current.bannerCountdown !== null) {
+        expectWithinOneSecond(current.bannerCountdown, current.remainingMs)
+        expectWithinOneSecond(current.countdownTime, current.remainingMs)
+        expect(current.countdownState).toBe('waiting')
+        expect(current.countdownAttempt).toBe(`Attempt ${String(current.attempt)} of 20`)
+        // The ticking number is never in a live region.
+        expect(current.polite).not.toMatch(/\d/)
+        samples += 1
+      }
+      await new Promise((resolve) => setTimeout(resolve, 330))
+    }
+    expect(samples).toBe(6)
+    await expectNoAxeViolations(page, 'reconnecting, three messages queued')
+
+    // Just after an attempt failed (a fresh wait of 3 to 4 s), bring the server back and press Retry now like a user:
+    // the connection must not wait for nextRetryAt.
+    await waitFor(
+      'a fresh wait after a failed attempt',
+      async () => {
+        const current = await view(page)
+        return current.status === 'reconnecting' && (current.remainingMs ?? 0) > 2700
+      },
+      10_000,
+    )
+    await test.restart()
+    const beforeClick = await view(page)
+    expect(beforeClick.status).toBe('reconnecting')
+    expect(beforeClick.remainingMs).toBeGreaterThan(1500)
+    await page.click('[data-lifeline="banner-retry"]', { timeout: 2000 })
+    await waitFor('the connection to open after Retry now', async () => (await view(page)).status === 'open', 1500)
+    const afterRetry = await timeline(page)
+    const clickAt = afterRetry.find((entry) => entry.kind === 'click' && entry.target === 'banner-retry')?.at ?? NaN
+    const healthyAt = [...afterRetry].reverse().find((entry) => entry.kind === 'troubled' && !entry.troubled)?.at ?? NaN
+    expect(healthyAt - clickAt).toBeLessThan(1000)
+    expect(healthyAt - clickAt).toBeLessThan((beforeClick.remainingMs ?? 0) - 500)
+
+    // Healthy: the banner hides at once and says so politely; the queue drains, applied once each, in order.
+    const open = await view(page)
+    expect(open.bannerState).toBe('hidden')
+    expect(open.countdownState).toBe('inactive')
+    expect(open.polite).toBe('Reconnected.')
+    await waitFor('the queue to empty', async () => (await view(page)).queueState === 'empty', 5000)
+    expect((await view(page)).queueItems).toEqual([])
+    expect(test.applied(CHANNEL)).toEqual(values)
+    await expectNoAxeViolations(page, 'reconnected')
+
+    expect(await pageErrors(page)).toEqual([])
+    expect(consoleErrors).toEqual([])
+  }, 40_000)
+
+  it('rate limited (4002) says the wait; a stop code (1008) fails at once, assertively; Retry now recovers', async () => {
+    const { page, test } = await openPage()
+
+    test.closeClients(4002, JSON.stringify({ retryAfterMs: 6000 }))
+    await waitFor('the throttled banner', async () => (await view(page)).bannerState === 'throttled', 3000)
+    const throttled = await view(page)
+    expect(throttled.bannerText).toMatch(/^The server is busy and asked us to wait [67] s\.$/)
+    expect(throttled.polite).toBe(throttled.bannerText)
+    expectWithinOneSecond(throttled.bannerCountdown, throttled.remainingMs)
+    await expectNoAxeViolations(page, 'throttled')
+    await waitFor('the reconnection after the wait', async () => (await view(page)).status === 'open', 10_000)
+
+    test.closeClients(1008)
+    // A terminal failure cannot be a blip: shown at once, announced assertively, with the meaning of the close code.
+    await waitFor('the failed banner', async () => (await view(page)).bannerState === 'failed', 500)
+    const failed = await view(page)
+    expect(failed.bannerText).toBe('Connection failed. The server refused it. Try again later.')
+    expect(failed.assertive).toBe(failed.bannerText)
+    expect(failed.polite).toBe('')
+    expect(failed.countdownState).toBe('inactive')
+    await expectNoAxeViolations(page, 'failed')
+
+    await page.keyboard.press('Tab')
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-lifeline'))).toBe('banner-retry')
+    await page.keyboard.press('Enter')
+    await waitFor('the connection to open after Retry now', async () => (await view(page)).status === 'open', 2000)
+    expect((await view(page)).bannerState).toBe('hidden')
+
+    expect(await pageErrors(page)).toEqual([])
+    expect(consoleErrors).toEqual([])
+  }, 40_000)
+})

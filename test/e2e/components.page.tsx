@@ -1,0 +1,124 @@
+// The page driven by components.node.test.ts: the three drop-in components with no props but maxAttempts, inside a
+// LifelineProvider, in StrictMode, talking to a real lifeline server. Bundled by esbuild and served on 127.0.0.1; the
+// test reads it through `window.lifeline` and clicks it like a user.
+import { StrictMode } from 'react'
+import { createRoot } from 'react-dom/client'
+import { ConnectionBanner, getConnectionBannerState, OfflineQueue, ReconnectCountdown } from '../../src/components'
+import { createLifeline, lifelineProtocol } from '../../src/core'
+import { LifelineProvider } from '../../src/react'
+
+/** One entry of the page's timeline; `at` is `performance.now()` in the page. */
+export type TimelineEntry =
+  | { kind: 'troubled'; troubled: boolean; at: number }
+  | { kind: 'banner'; state: string; at: number }
+  | { kind: 'click'; target: string; at: number }
+
+/** What the test reads from the page (plain data: it crosses `page.evaluate`). */
+export interface PageView {
+  status: string
+  attempt: number
+  /** `nextRetryAt - Date.now()`, read in the same task as the texts below. */
+  remainingMs: number | null
+  bannerState: string
+  bannerText: string
+  bannerCountdown: string | null
+  countdownState: string
+  countdownTime: string | null
+  countdownAttempt: string | null
+  queueState: string
+  queueSummary: string | null
+  queueItems: { state: string; preview: string }[]
+  polite: string
+  assertive: string
+}
+
+/** The page's handle, as `window.lifeline`. */
+export interface PageHandle {
+  view(): PageView
+  publish(channel: string, values: unknown[]): string[]
+  timeline: TimelineEntry[]
+  /** Uncaught errors and unhandled rejections seen by the page. */
+  errors: string[]
+  /** `performance.now()` of the page, to compare with the timeline. */
+  now(): number
+}
+
+const url = new URLSearchParams(location.search).get('ws')
+if (!url) throw new Error('components page needs ?ws=<url>')
+
+const errors: string[] = []
+addEventListener('error', (event) => errors.push(String(event.message)))
+addEventListener('unhandledrejection', (event) => errors.push(String(event.reason)))
+document.documentElement.lang = 'en'
+
+const protocol = lifelineProtocol()
+// Waits of 3 to 4 s between attempts: long enough to read a countdown and to press Retry now well before it ends.
+const client = createLifeline({ url, protocol, minDelayMs: 3000, maxDelayMs: 4000, maxAttempts: 20 })
+
+const timeline: TimelineEntry[] = []
+let troubled = false
+client.subscribe(() => {
+  const now = getConnectionBannerState(client.getSnapshot()) !== null
+  if (now !== troubled) timeline.push({ kind: 'troubled', troubled: (troubled = now), at: performance.now() })
+})
+addEventListener(
+  'click',
+  (event) => {
+    const target = (event.target as HTMLElement).closest('[data-lifeline]')?.getAttribute('data-lifeline') ?? ''
+    timeline.push({ kind: 'click', target, at: performance.now() })
+  },
+  true,
+)
+
+const main = document.createElement('main')
+document.body.append(main)
+createRoot(main).render(
+  <StrictMode>
+    <LifelineProvider client={client}>
+      <h1>Components</h1>
+      <ConnectionBanner />
+      <ReconnectCountdown maxAttempts={20} />
+      <OfflineQueue defaultExpanded />
+    </LifelineProvider>
+  </StrictMode>,
+)
+
+const part = (name: string) => document.querySelector(`[data-lifeline="${name}"]`)
+const text = (name: string) => part(name)?.textContent ?? null
+
+// Every change of the banner's data-state, as it happens in the DOM.
+let bannerState = ''
+new MutationObserver(() => {
+  const state = part('banner')?.getAttribute('data-state') ?? 'absent'
+  if (state !== bannerState) timeline.push({ kind: 'banner', state: (bannerState = state), at: performance.now() })
+}).observe(main, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] })
+
+const handle: PageHandle = {
+  view() {
+    const snapshot = client.getSnapshot()
+    return {
+      status: snapshot.status,
+      attempt: snapshot.attempt,
+      remainingMs: snapshot.nextRetryAt === null ? null : snapshot.nextRetryAt - Date.now(),
+      bannerState: part('banner')?.getAttribute('data-state') ?? 'absent',
+      bannerText: text('banner-message') ?? '',
+      bannerCountdown: text('banner-countdown'),
+      countdownState: part('countdown')?.getAttribute('data-state') ?? 'absent',
+      countdownTime: text('countdown-time'),
+      countdownAttempt: text('countdown-attempt'),
+      queueState: part('queue')?.getAttribute('data-state') ?? 'absent',
+      queueSummary: text('queue-summary'),
+      queueItems: [...document.querySelectorAll('[data-lifeline="queue-item"]')].map((item) => ({
+        state: item.getAttribute('data-state') ?? '',
+        preview: item.querySelector('[data-lifeline="queue-preview"]')?.textContent ?? '',
+      })),
+      polite: part('banner-announcer')?.querySelector('[role="status"]')?.textContent ?? '',
+      assertive: part('banner-announcer')?.querySelector('[role="alert"]')?.textContent ?? '',
+    }
+  },
+  publish: (channel, values) => values.map((value) => protocol.publish(channel, value)),
+  timeline,
+  errors,
+  now: () => performance.now(),
+}
+;(globalThis as { lifeline?: PageHandle }).lifeline = handle

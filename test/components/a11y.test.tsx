@@ -35,12 +35,25 @@ describe('accessibility (axe-core, jsdom)', () => {
     expect(await violations(<ConnectionBanner showAfterMs={0} />, snapshot)).toEqual([])
   })
 
+  it('ConnectionBanner: no violations once recovered (hidden, "Reconnected." in its polite region)', async () => {
+    const scripted = createScriptedClient({ status: 'open', transport: 'websocket' })
+    const { container } = render(<main>{inProvider(scripted.client, <ConnectionBanner showAfterMs={0} />)}</main>)
+    scripted.set({ status: 'offline', online: false })
+    scripted.set({ status: 'open', online: true })
+    expect(container.querySelector('[role="status"]')?.textContent).toBe('Reconnected.')
+    const results = await axe.run(container, { rules: { 'color-contrast': { enabled: false } } })
+    expect(results.violations.map((violation) => violation.id)).toEqual([])
+  })
+
   it.each<[string, Partial<ConnectionSnapshot>]>([
     ['inactive', { status: 'open' }],
     ['waiting', { status: 'reconnecting', attempt: 2, nextRetryAt: now + 5000, lastClose: closed(1006) }],
     ['connecting', { status: 'connecting', attempt: 2, nextRetryAt: null, lastClose: closed(1006) }],
+    ['waiting, at its very end (0 s left)', { status: 'reconnecting', attempt: 1, nextRetryAt: now - 10 }],
   ])('ReconnectCountdown: no violations when %s', async (_, snapshot) => {
     expect(await violations(<ReconnectCountdown maxAttempts={5} />, snapshot)).toEqual([])
+    cleanup()
+    expect(await violations(<ReconnectCountdown />, snapshot)).toEqual([])
   })
 
   const mixed = [
@@ -53,6 +66,11 @@ describe('accessibility (axe-core, jsdom)', () => {
     ['empty', <OfflineQueue key="q" />, []],
     ['collapsed', <OfflineQueue key="q" />, mixed],
     ['expanded with queued, sending, failed and binary items', <OfflineQueue key="q" defaultExpanded />, mixed],
+    [
+      'expanded with waiting items only',
+      <OfflineQueue key="q" defaultExpanded />,
+      [item('a', 'hello'), item('b', 'x'.repeat(500), { state: 'sending', attempts: 2 })],
+    ],
     [
       'expanded with failed items only',
       <OfflineQueue key="q" defaultExpanded />,

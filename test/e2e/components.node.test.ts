@@ -198,6 +198,40 @@ describe('components through a real outage (Chromium, R28)', () => {
     expect(consoleErrors).toEqual([])
   }, 40_000)
 
+  it('axe finds nothing in any state of any component, light and dark, with the real layout and stylesheet', async () => {
+    context = await browser.newContext()
+    await context.route('**/favicon.ico', (route) => route.fulfill({ status: 204 }))
+    const page = await context.newPage()
+    consoleErrors = []
+    page.on('console', (message) => void (message.type() === 'error' && consoleErrors.push(message.text())))
+    page.on('pageerror', (error) => consoleErrors.push(error.message))
+    await page.goto(`${pageServer.origin}/?scripted`)
+    await page.waitForFunction(() => 'lifeline' in globalThis, undefined, { timeout: 5000 })
+    await page.addStyleTag({ content: stylesheet })
+    await page.addScriptTag({ content: axeSource })
+    const names = await page.evaluate(() => (globalThis as unknown as WithHandle).lifeline.cases)
+    expect(names.length).toBeGreaterThan(20)
+    const seen = new Set<string>()
+    for (const name of [null, ...names]) {
+      await page.evaluate((entry) => (globalThis as unknown as WithHandle).lifeline.showCase(entry), name)
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)))
+      const current = await view(page)
+      seen.add(`banner ${current.bannerState}`).add(`countdown ${current.countdownState}`)
+      seen.add(`queue ${current.queueState}`)
+      await expectNoAxeViolations(page, name ?? 'healthy')
+    }
+    expect([...seen].sort()).toEqual(
+      [
+        ...['hidden', 'offline', 'reconnecting', 'degraded', 'refreshing', 'expired', 'throttled', 'failed'].map(
+          (state) => `banner ${state}`,
+        ),
+        ...['waiting', 'connecting', 'inactive'].map((state) => `countdown ${state}`),
+        ...['empty', 'waiting', 'failed'].map((state) => `queue ${state}`),
+      ].sort(),
+    )
+    expect(consoleErrors).toEqual([])
+  }, 40_000)
+
   it('rate limited (4002) says the wait; a stop code (1008) fails at once, assertively; Retry now recovers', async () => {
     const { page, test } = await openPage()
 

@@ -1,11 +1,20 @@
 // The page driven by components.node.test.ts: the three drop-in components with no props but maxAttempts, inside a
-// LifelineProvider, in StrictMode, talking to a real lifeline server. Bundled by esbuild and served on 127.0.0.1; the
+// LifelineProvider, in StrictMode, talking to a real lifeline server (`?ws=<url>`), or, with `?scripted`, to a client
+// whose snapshot and outbox the test sets from the unit tests' cases. Bundled by esbuild and served on 127.0.0.1; the
 // test reads it through `window.lifeline` and clicks it like a user.
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { ConnectionBanner, getConnectionBannerState, OfflineQueue, ReconnectCountdown } from '../../src/components'
-import { createLifeline, lifelineProtocol } from '../../src/core'
+import {
+  createLifeline,
+  lifelineProtocol,
+  rawProtocol,
+  type ConnectionSnapshot,
+  type LifelineClient,
+  type OutboxItem,
+} from '../../src/core'
 import { LifelineProvider } from '../../src/react'
+import { bannerCases, closed, idle, mixedItems } from '../components/cases'
 
 /** One entry of the page's timeline; `at` is `performance.now()` in the page. */
 export type TimelineEntry =
@@ -41,19 +50,74 @@ export interface PageHandle {
   errors: string[]
   /** `performance.now()` of the page, to compare with the timeline. */
   now(): number
+  /** Scripted page: the names of the cases, and shows one (`null`: healthy, with the outbox empty). */
+  cases: string[]
+  showCase(name: string | null): void
 }
 
-const url = new URLSearchParams(location.search).get('ws')
-if (!url) throw new Error('components page needs ?ws=<url>')
+const params = new URLSearchParams(location.search)
+const url = params.get('ws')
+const scripted = params.has('scripted')
+if (!url && !scripted) throw new Error('components page needs ?ws=<url> or ?scripted')
 
 const errors: string[] = []
 addEventListener('error', (event) => errors.push(String(event.message)))
 addEventListener('unhandledrejection', (event) => errors.push(String(event.reason)))
 document.documentElement.lang = 'en'
 
+/** Every banner case, each with the outbox in every item state, and the countdown's connecting state. */
+const scriptedCases: Record<string, { snapshot: Partial<ConnectionSnapshot>; items: OutboxItem[] }> = {
+  ...Object.fromEntries(
+    bannerCases(Date.now() + 60_000).map((entry, index) => [
+      entry.name,
+      // Every other case with nothing failed: the queue's `waiting` state.
+      { snapshot: entry.snapshot, items: mixedItems().filter((item) => index % 2 === 1 || item.state !== 'failed') },
+    ]),
+  ),
+  'an attempt running, only failed messages': {
+    snapshot: { status: 'connecting', attempt: 3, lastClose: closed(1006) },
+    items: mixedItems().filter((item) => item.state === 'failed'),
+  },
+}
+let script: (snapshot: Partial<ConnectionSnapshot>, items: readonly OutboxItem[]) => void = () => undefined
+
+/** A client that only reports what the test scripts. */
+function scriptedClient(): LifelineClient {
+  let snapshot: ConnectionSnapshot = { ...idle, status: 'open', transport: 'websocket' }
+  let items: readonly OutboxItem[] = []
+  const listeners = new Set<() => void>()
+  script = (change, next) => {
+    snapshot = { ...idle, status: 'open', transport: 'websocket', ...change }
+    items = next
+    for (const listener of listeners) listener()
+  }
+  const nothing = () => undefined
+  return {
+    url: 'ws://scripted.invalid/',
+    getSnapshot: () => snapshot,
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    on: () => nothing,
+    connect: nothing,
+    close: nothing,
+    retry: nothing,
+    send: () => '',
+    sendJson: () => '',
+    outbox: { items: () => items, retry: nothing, discard: nothing },
+    protocol: rawProtocol(),
+    retain: () => nothing,
+    dispose: nothing,
+    resources: () => ({ timers: 0, listeners: listeners.size, sockets: 0 }),
+  }
+}
+
 const protocol = lifelineProtocol()
 // Waits of 3 to 4 s between attempts: long enough to read a countdown and to press Retry now well before it ends.
-const client = createLifeline({ url, protocol, minDelayMs: 3000, maxDelayMs: 4000, maxAttempts: 20 })
+const client = url
+  ? createLifeline({ url, protocol, minDelayMs: 3000, maxDelayMs: 4000, maxAttempts: 20 })
+  : scriptedClient()
 
 const timeline: TimelineEntry[] = []
 let troubled = false
@@ -76,7 +140,7 @@ createRoot(main).render(
   <StrictMode>
     <LifelineProvider client={client}>
       <h1>Components</h1>
-      <ConnectionBanner />
+      <ConnectionBanner showAfterMs={scripted ? 0 : undefined} />
       <ReconnectCountdown maxAttempts={20} />
       <OfflineQueue defaultExpanded />
     </LifelineProvider>
@@ -120,5 +184,11 @@ const handle: PageHandle = {
   timeline,
   errors,
   now: () => performance.now(),
+  cases: Object.keys(scriptedCases),
+  showCase(name) {
+    const entry = name === null ? { snapshot: {}, items: [] } : scriptedCases[name]
+    if (!entry) throw new Error(`no case ${name}`)
+    script(entry.snapshot, entry.items)
+  },
 }
 ;(globalThis as { lifeline?: PageHandle }).lifeline = handle

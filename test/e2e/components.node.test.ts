@@ -229,6 +229,19 @@ describe('components through a real outage (Chromium, R28)', () => {
         ...['empty', 'waiting', 'failed'].map((state) => `queue ${state}`),
       ].sort(),
     )
+
+    // The banner fades in and its buttons transition, unless the user asked for reduced motion.
+    const motion = () =>
+      page.evaluate(async () => {
+        ;(globalThis as unknown as WithHandle).lifeline.showCase('offline')
+        await new Promise((resolve) => requestAnimationFrame(resolve))
+        const banner = getComputedStyle(document.querySelector('[data-lifeline="banner"]') as Element)
+        const button = getComputedStyle(document.querySelector('[data-lifeline="banner-retry"]') as Element)
+        return [banner.animationName, button.transitionDuration]
+      })
+    expect(await motion()).toEqual(['lifeline-enter', '0.15s, 0.15s'])
+    await page.emulateMedia({ reducedMotion: 'reduce' })
+    expect(await motion()).toEqual(['none', '0s'])
     expect(consoleErrors).toEqual([])
   }, 40_000)
 

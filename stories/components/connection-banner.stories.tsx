@@ -43,6 +43,8 @@ export const Default: Story = {
   play: async ({ canvasElement }) => {
     const root = canvasElement.querySelector('[data-lifeline="banner"]')
     await waitFor(() => expect(root?.getAttribute('data-state')).toBe('reconnecting'), { timeout: 3000 })
+    // Let the entrance animation end before axe checks contrast (a fading banner has too little).
+    await Promise.all(root?.getAnimations({ subtree: true }).map((animation) => animation.finished) ?? [])
   },
 }
 

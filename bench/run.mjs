@@ -1,18 +1,23 @@
 #!/usr/bin/env node
-// `npm run bench`: throughput of useChannel against a plain browser WebSocket, in real Chromium.
+// `npm run bench`: throughput of useChannel against a plain browser WebSocket, in real Chromium, and the same over the
+// HTTP long-poll transport; delivery latency over both.
 //
 // Workloads (each: plain, lib, plain, lib, … interleaved; medians of the runs):
 //   small   100 000 messages of ~60 B data through one useChannel (count + last id rendered)
 //   1kb      20 000 messages of ~1 KB data through one useChannel
 //   fanout   20 000 messages of ~60 B data, one channel, 200 components each with useChannel on it
+//   latency   2 000 messages of ~60 B data published at a steady 200 msgs/s, each carrying its publish time; per-message
+//           latency recorded in the page when the message is handled (onmessage / useChannel onMessage), p50 p95 p99 max
 // Baseline: a plain WebSocket page receiving the same `msg` frames from the same server, JSON.parse + count in
 // onmessage; for fan-out it dispatches every message to 200 plain listener functions (see bench/README.md).
+// Long-poll rows: the same useChannel page with the client forced onto long-poll from its first connection.
 //
 // Also measured (information, not a target): "plain + DOM per frame", the plain page also writing each count into the
 // DOM once per animation frame, i.e. the cost of showing the count without React or the library.
 //
-// Options: --runs N (default 3), --quick (a tenth of the messages), --only small,1kb,fanout,
-//          --no-dom-baseline (skip the plain + DOM variant),
+// Options: --runs N (default 3), --quick (a tenth of the messages), --only small,1kb,fanout,latency,longpoll
+//          (workloads; `longpoll` names those with a long-poll row: small, 1kb, latency),
+//          --no-longpoll (skip the long-poll rows), --no-dom-baseline (skip the plain + DOM variant),
 //          --src DIR (library sources to bundle, default src; for trying a change in a scratch copy),
 //          --max-buffered BYTES (the server's maxBufferedBytes; default 256 MiB),
 //          --priority (nice -10 for this process and Chromium, if allowed: steadier figures on a busy machine),
@@ -32,18 +37,23 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const benchTmp = join(root, '.tmp', `bench-${process.pid}`)
 const args = parseArgs(process.argv.slice(2))
 const RUN_TIMEOUT_MS = 60_000
-const TOTAL_TIMEOUT_MS = 290_000
+/** The long-poll endpoint's poll timeout (the reference server's default). */
+const LONGPOLL_POLL_TIMEOUT_MS = 25_000
 /** The server closes a connection whose send buffer exceeds this; raised from the 1 MiB default (see README). */
 const MAX_BUFFERED_BYTES = args.maxBuffered ?? 256 * 1024 * 1024
 /** Messages published per event-loop turn, so the socket flushes while the server keeps publishing. */
 const PUBLISH_CHUNK = 500
 
-/** Measured variants, interleaved in this order in every round. */
-const variants = [
+/** Measured variants, interleaved in this order in every round (each workload runs those it names). */
+const allVariants = [
   { key: 'plain', page: 'plain', label: 'plain WebSocket', render: false },
   { key: 'lib', page: 'lib', label: 'useChannel', render: false },
   // Not a target baseline: what writing the count into the DOM once per frame costs without React or the library.
   ...(args.domBaseline ? [{ key: 'plain-dom', page: 'plain', label: 'plain + DOM per frame', render: true }] : []),
+  // The lib page with the client on HTTP long-poll from its first connection.
+  ...(args.longPoll
+    ? [{ key: 'longpoll', page: 'lib', label: 'useChannel (long-poll)', render: false, transport: 'longpoll' }]
+    : []),
 ]
 const scale = args.quick ? 0.1 : 1
 const workloads = [
@@ -54,6 +64,9 @@ const workloads = [
     bytes: 60,
     listeners: 1,
     target: 1.05,
+    // A long-poll row too, with the same burst (`longPollMessages` would give it fewer messages, were it too slow for
+    // RUN_TIMEOUT_MS: it is not, a burst leaves in a few large poll responses).
+    longPoll: true,
   },
   {
     key: '1kb',
@@ -62,6 +75,7 @@ const workloads = [
     bytes: 1024,
     listeners: 1,
     target: 1.1,
+    longPoll: true,
   },
   {
     key: 'fanout',
@@ -71,9 +85,47 @@ const workloads = [
     listeners: 200,
     target: 2,
   },
+  {
+    key: 'latency',
+    kind: 'latency',
+    title: 'delivery latency, ~60 B data, 1 listener',
+    messages: 2_000,
+    bytes: 60,
+    listeners: 1,
+    /** Steady publish rate, msgs/s. */
+    rate: 200,
+  },
 ]
   .filter((workload) => !args.only || args.only.includes(workload.key))
-  .map((workload) => ({ ...workload, messages: Math.round(workload.messages * scale) }))
+  .map((workload) => {
+    const keys = workload.kind === 'latency' ? ['plain', 'lib', 'longpoll'] : ['plain', 'lib', 'plain-dom', 'longpoll']
+    const variants = allVariants.filter(
+      (variant) =>
+        keys.includes(variant.key) && (variant.key !== 'longpoll' || workload.kind === 'latency' || workload.longPoll),
+    )
+    return {
+      ...workload,
+      kind: workload.kind ?? 'throughput',
+      variants,
+      messages: Math.round(workload.messages * scale),
+      longPollMessages: Math.round((workload.longPollMessages ?? workload.messages) * scale),
+    }
+  })
+/** Messages a variant gets in a workload (fewer for long-poll throughput). */
+const messagesFor = (workload, variant) =>
+  variant.transport === 'longpoll' ? (workload.longPollMessages ?? workload.messages) : workload.messages
+/**
+ * The whole bench gives up after this: the 290 s the WebSocket throughput workloads always had, plus what the long-poll
+ * rows and the latency workload add (their publishing time, plus page loads and margin), so a stall cannot hang it.
+ */
+const TOTAL_TIMEOUT_MS =
+  290_000 +
+  workloads.reduce((total, workload) => {
+    if (workload.kind === 'latency') {
+      return total + args.runs * workload.variants.length * ((workload.messages / workload.rate) * 1000 + 5_000)
+    }
+    return total + (workload.variants.some((variant) => variant.transport) ? args.runs * 20_000 * scale + 5_000 : 0)
+  }, 0)
 
 const cleanups = []
 let cleaning = null
@@ -131,11 +183,19 @@ async function main() {
   const pageServer = await servePages(pages)
   cleanups.push(() => new Promise((done) => pageServer.server.close(() => done())))
   const { createLifelineServer } = await import(pathToFileURL(serverModule).href)
+  // Refusals and faults the server logs (slow consumer, rate limited, origin refused…), counted per run.
+  const serverWarnings = []
   const lifeline = await createLifelineServer({
     port: 0,
+    // The page's origin: WebSocket upgrades and long-poll requests (same rule) from the bench pages are allowed.
     allowedOrigins: [pageServer.origin],
     maxBufferedBytes: MAX_BUFFERED_BYTES,
-    longPoll: false,
+    // Served at <path>/poll; a long-poll connection's queue is capped by maxBufferedBytes like a WebSocket's buffer.
+    longPoll: { pollTimeoutMs: LONGPOLL_POLL_TIMEOUT_MS },
+    logger: {
+      info: () => undefined,
+      warn: (message) => serverWarnings.push(message),
+    },
   })
   cleanups.push(() => lifeline.close())
 
@@ -154,7 +214,8 @@ async function main() {
     `server: createLifelineServer on ${lifeline.url}, maxBufferedBytes ${(MAX_BUFFERED_BYTES / 1024 / 1024).toFixed(1)} MiB ` +
       `(${MAX_BUFFERED_BYTES === 1024 * 1024 ? 'the default' : 'raised from the 1 MiB default'}, which closes a client that ` +
       `falls behind a burst as a slow consumer: 1013); ` +
-      `publisher: server.broker.publish() of pre-serialised payloads, ${PUBLISH_CHUNK} per event-loop turn`,
+      `publisher: server.broker.publish() of pre-serialised payloads, ${PUBLISH_CHUNK} per event-loop turn; ` +
+      `long-poll at ${lifeline.url.replace(/^ws/, 'http')}/poll (pollTimeoutMs ${LONGPOLL_POLL_TIMEOUT_MS})`,
   )
   console.log(
     `machine: ${cpus().length} CPUs, nice ${getPriority()}, load average ${loadavg()
@@ -163,23 +224,32 @@ async function main() {
   )
   console.log('')
 
-  const context = { tab, lifeline, origin: pageServer.origin, sequence: 0 }
-  // Warm-up (not reported): compiles both pages' code paths once in this browser.
-  const warmup = { key: 'warmup', messages: 5000, bytes: 60, listeners: 1 }
+  const context = { tab, lifeline, origin: pageServer.origin, sequence: 0, serverWarnings }
+  // Warm-up (not reported): compiles every page's code paths once in this browser.
+  const used = new Set(workloads.flatMap((workload) => workload.variants.map((variant) => variant.key)))
+  const warmup = { key: 'warmup', kind: 'throughput', messages: 5000, bytes: 60, listeners: 1 }
   warmup.payloads = payloadsFor(warmup)
-  for (const variant of variants) await runOnce(context, variant, warmup)
+  for (const variant of allVariants.filter((candidate) => used.has(candidate.key))) {
+    await runOnce(context, variant, warmup)
+  }
 
   const report = []
   for (const workload of workloads) {
-    workload.payloads = payloadsFor(workload)
-    const runs = Object.fromEntries(variants.map((variant) => [variant.key, []]))
+    if (workload.kind === 'throughput') workload.payloads = payloadsFor(workload)
+    const runs = Object.fromEntries(workload.variants.map((variant) => [variant.key, []]))
     for (let run = 0; run < args.runs; run += 1) {
-      for (const variant of variants) {
+      for (const variant of workload.variants) {
         const result = await runOnce(context, variant, workload)
         runs[variant.key].push(result)
+        const figure =
+          workload.kind === 'latency'
+            ? `p50 ${percentile(result.latencies, 0.5).toFixed(1)} ms, max ${Math.max(...result.latencies, 0).toFixed(1)} ms`
+            : `${result.timeMs.toFixed(0)} ms`
         process.stderr.write(
-          `[bench] ${workload.key} ${variant.key.padEnd(9)} run ${run + 1}: ${result.timeMs.toFixed(0)} ms` +
-            `${result.timedOut ? ' (STALLED)' : ''}, lost ${result.lost}${process.env.BENCH_DEBUG ? ` ${JSON.stringify(result.detail)}` : ''}\n`,
+          `[bench] ${workload.key} ${variant.key.padEnd(9)} run ${run + 1}: ${figure}` +
+            `${result.timedOut ? ' (STALLED)' : ''}, lost ${result.lost}, ${result.transport}` +
+            `${result.warnings.length ? `, server warnings: ${result.warnings.join('; ')}` : ''}` +
+            `${process.env.BENCH_DEBUG ? ` ${JSON.stringify(result.detail)}` : ''}\n`,
         )
       }
     }
@@ -200,8 +270,11 @@ async function runOnce(context, variant, workload) {
   const { tab, lifeline, origin } = context
   context.sequence += 1
   const channel = `bench.${workload.key}.${variant.key}.${context.sequence}`
-  const config = { url: lifeline.url, channel, messages: workload.messages, listeners: workload.listeners }
+  const messages = messagesFor(workload, variant)
+  const config = { url: lifeline.url, channel, messages, listeners: workload.listeners }
   if (variant.render) config.render = true
+  if (variant.transport) config.transport = variant.transport
+  if (workload.kind === 'latency') config.latency = true
   await tab.navigate(`${origin}/${variant.page}.html?c=${encodeURIComponent(JSON.stringify(config))}`, 'window.__bench')
   await tab.evaluate('window.__bench.ready.then(() => true)', 20_000)
   // Let mount-time frames and effects finish, then start from a collected heap.
@@ -217,12 +290,17 @@ async function runOnce(context, variant, workload) {
     await tab.call('Profiler.start')
   }
   await tab.evaluate('window.__bench.arm()')
+  const warningsBefore = context.serverWarnings.length
 
-  const { payloads } = workload
   const publishStart = wallNow()
-  for (let index = 0; index < payloads.length; index += 1) {
-    void lifeline.broker.publish(channel, payloads[index])
-    if ((index + 1) % PUBLISH_CHUNK === 0) await new Promise((done) => setImmediate(done))
+  if (workload.kind === 'latency') {
+    await publishPaced(lifeline, channel, workload)
+  } else {
+    const { payloads } = workload
+    for (let index = 0; index < messages; index += 1) {
+      void lifeline.broker.publish(channel, payloads[index])
+      if ((index + 1) % PUBLISH_CHUNK === 0) await new Promise((done) => setImmediate(done))
+    }
   }
   const publishEnd = wallNow()
   const page = await tab.evaluate('window.__bench.done', RUN_TIMEOUT_MS)
@@ -236,6 +314,10 @@ async function runOnce(context, variant, workload) {
   }
   return {
     ...page,
+    messages,
+    // Receive (page clock) minus publish (Node clock), corrected by the measured offset between the two clocks.
+    latencies: page.latencies.map((latency) => latency - skew),
+    warnings: context.serverWarnings.slice(warningsBefore),
     mainCpuMs: (metricsAfter.ThreadTime - metricsBefore.ThreadTime) * 1000,
     rendererCpuMs: (metricsAfter.ProcessTime - metricsBefore.ProcessTime) * 1000,
     nodeCpuMs: (nodeCpu.user + nodeCpu.system) / 1000,
@@ -253,6 +335,26 @@ async function runOnce(context, variant, workload) {
     timeMs: page.doneAt - skew - publishStart,
     pageMs: page.doneAt - page.firstReceivedAt,
     publishMs: publishEnd - publishStart,
+  }
+}
+
+/**
+ * Latency workload: `workload.messages` messages at a steady `workload.rate`, each serialised when it is published with
+ * its publish time `t` (this process's performance.timeOrigin + now(), the clock clockSkew compares with the page's).
+ * Due times are on a fixed schedule from the start: a late timer is caught up, so the rate holds over the run.
+ */
+async function publishPaced(lifeline, channel, workload) {
+  const intervalMs = 1000 / workload.rate
+  const start = performance.now()
+  for (let id = 1; id <= workload.messages; id += 1) {
+    const wait = start + (id - 1) * intervalMs - performance.now()
+    if (wait > 0) await new Promise((done) => setTimeout(done, wait))
+    const t = wallNow()
+    const head = JSON.stringify({ id, t, pad: '' })
+    void lifeline.broker.publish(
+      channel,
+      JSON.stringify({ id, t, pad: 'x'.repeat(Math.max(0, workload.bytes - head.length)) }),
+    )
   }
 }
 
@@ -347,11 +449,21 @@ async function servePages(pages) {
 function formatReport(report) {
   const lines = []
   for (const { workload, runs } of report) {
-    const summaries = variants.map((variant) => ({ variant, summary: summarise(runs[variant.key], workload) }))
+    if (workload.kind === 'latency') {
+      lines.push(...formatLatency(workload, runs), '')
+      continue
+    }
+    const { variants } = workload
+    const summaries = variants.map((variant) => ({ variant, summary: summarise(runs[variant.key]) }))
     const plain = summaries[0].summary
     const lib = summaries[1].summary
     const ratio = lib.timeMs / plain.timeMs
-    lines.push(`== ${workload.messages.toLocaleString('en-US')} ${workload.title} (median of ${args.runs})`)
+    const longPoll = summaries.find(({ variant }) => variant.transport === 'longpoll')
+    const fewer =
+      longPoll && longPoll.summary.messages !== workload.messages
+        ? `; long-poll row: ${longPoll.summary.messages.toLocaleString('en-US')} messages, ratio per message`
+        : ''
+    lines.push(`== ${workload.messages.toLocaleString('en-US')} ${workload.title} (median of ${args.runs}${fewer})`)
     lines.push(
       table(
         [
@@ -369,7 +481,8 @@ function formatReport(report) {
         summaries.map(({ variant, summary }) => [
           variant.label,
           ...throughputColumns(summary),
-          (summary.timeMs / plain.timeMs).toFixed(2),
+          // Time per message relative to plain: the plain time ratio when both ran the same number of messages.
+          (summary.timeMs / summary.messages / (plain.timeMs / plain.messages)).toFixed(2),
           ...tailColumns(summary, variant),
         ]),
       ),
@@ -388,7 +501,11 @@ function formatReport(report) {
         ],
         summaries.map(({ variant, summary }) => [
           variant.label,
-          ...costColumns(summary, variant, (summary.mainCpuMs / plain.mainCpuMs).toFixed(2)),
+          ...costColumns(
+            summary,
+            variant,
+            (summary.mainCpuMs / summary.messages / (plain.mainCpuMs / plain.messages)).toFixed(2),
+          ),
         ]),
       ),
     )
@@ -399,6 +516,7 @@ function formatReport(report) {
         `commits over ${lib.ticks} rAF ticks, median; commits sharing a frame with the same hook's previous one: ` +
         `${lib.sameFrameMax} at most; React commits per frame ${(lib.commits / Math.max(1, lib.ticks)).toFixed(1)})`,
     )
+    if (longPoll) lines.push(longPollNote(longPoll.summary, runs[longPoll.variant.key]))
     const stalled = Object.values(runs)
       .flat()
       .filter((run) => run.timedOut).length
@@ -410,6 +528,11 @@ function formatReport(report) {
     const rounds = runs.plain.map((_run, index) =>
       variants.map((variant) => `${variant.key} ${runs[variant.key][index].timeMs.toFixed(0)}`).join(' / '),
     )
+    const warnings = Object.values(runs)
+      .flat()
+      .flatMap((run) => run.warnings)
+    if (warnings.length)
+      lines.push(`WARNING: the server logged ${warnings.length} warning(s): ${[...new Set(warnings)].join('; ')}`)
     lines.push(`runs (ms, in order): ${rounds.join(', ')}`)
     lines.push('')
   }
@@ -421,19 +544,37 @@ function formatReport(report) {
       '2048 messages and every frame, "+MB" above the heap after a forced GC just before the burst. CPU (less ' +
       'sensitive to other load than wall time): main-thread and whole-renderer CPU time from CDP ' +
       'Performance.getMetrics (ThreadTime, ProcessTime; 10 ms resolution); node CPU: this process (server, publisher, ' +
-      'CDP). "plain + DOM per frame" is information, not a target baseline.',
+      'CDP). "plain + DOM per frame" is information, not a target baseline. useChannel (long-poll): the same page ' +
+      'with the client on HTTP long-poll from its first connection; if it ran fewer messages than the others, its ratio ' +
+      'and CPU ratio compare time per message. Latency: publish (Node) -> handled in the page (onmessage / useChannel ' +
+      'onMessage, before any render), corrected by the measured clock offset; each percentile is the median over the ' +
+      "runs of that run's percentile.",
   )
   return lines.join('\n')
 }
 
-function summarise(runs, workload) {
+/** The long-poll row's note: transport actually used, publisher, server refusals. */
+function longPollNote(summary, runs) {
+  const transports = [...new Set(runs.map((run) => run.transport))].join(', ')
+  const warnings = runs.reduce((total, run) => total + run.warnings.length, 0)
+  return (
+    `long-poll: ${summary.messages.toLocaleString('en-US')} messages per run, published the same way (unpaced, ` +
+    `${PUBLISH_CHUNK} per event-loop turn; the connection's queue is capped by maxBufferedBytes, ` +
+    `${(MAX_BUFFERED_BYTES / 1024 / 1024).toFixed(0)} MiB); transport seen by the page: ${transports}; ` +
+    `server refusals or closes logged: ${warnings}`
+  )
+}
+
+function summarise(runs) {
   const mb = (bytes) => bytes / 1024 / 1024
   const timeMs = median(runs.map((run) => run.timeMs))
+  const { messages } = runs[0]
   return {
     timeMs,
+    messages,
     minMs: Math.min(...runs.map((run) => run.timeMs)),
     maxMs: Math.max(...runs.map((run) => run.timeMs)),
-    rate: workload.messages / (timeMs / 1000),
+    rate: messages / (timeMs / 1000),
     pageMs: median(runs.map((run) => run.pageMs)),
     publishMs: median(runs.map((run) => run.publishMs)),
     commits: median(runs.map((run) => run.commits)),
@@ -450,6 +591,73 @@ function summarise(runs, workload) {
     heapPeak: median(runs.map((run) => mb(run.heapPeak))),
     heapGrowth: median(runs.map((run) => mb(run.heapPeak - run.heapBefore))),
   }
+}
+
+/** The latency workload's table: per variant, the median over the runs of each run's percentiles. */
+function formatLatency(workload, runs) {
+  const points = [
+    ['min', 0],
+    ['p50', 0.5],
+    ['p95', 0.95],
+    ['p99', 0.99],
+    ['max', 1],
+  ]
+  const rows = workload.variants.map((variant) => {
+    const variantRuns = runs[variant.key]
+    const cells = points.map(([, fraction]) =>
+      median(variantRuns.map((run) => percentile(run.latencies, fraction))).toFixed(1),
+    )
+    // Achieved publish rate: messages - 1 intervals between the first and the last publish.
+    const rate = median(variantRuns.map((run) => (run.messages - 1) / (Math.max(1, run.publishMs) / 1000)))
+    return [
+      variant.label,
+      ...cells,
+      String(Math.min(...variantRuns.map((run) => run.latencies.length))),
+      Math.round(rate).toLocaleString('en-US'),
+      String(Math.max(...variantRuns.map((run) => run.lost))),
+      String(Math.max(...variantRuns.map((run) => run.outOfOrder))),
+      variant.page === 'lib' ? String(Math.max(...variantRuns.map((run) => run.gaps))) : '-',
+      [...new Set(variantRuns.map((run) => run.transport))].join(', '),
+    ]
+  })
+  const lines = [
+    `== ${workload.messages.toLocaleString('en-US')} messages, ${workload.title}, published at ${workload.rate} msgs/s ` +
+      `(median of ${args.runs})`,
+    table(
+      [
+        'variant',
+        'min ms',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'max ms',
+        'samples',
+        'published msgs/s',
+        'lost',
+        'out of order',
+        'gaps',
+        'transport',
+      ],
+      rows,
+    ),
+  ]
+  const stalled = Object.values(runs)
+    .flat()
+    .filter((run) => run.timedOut).length
+  if (stalled) lines.push(`WARNING: ${stalled} run(s) stalled (last message never arrived)`)
+  const warnings = Object.values(runs)
+    .flat()
+    .flatMap((run) => run.warnings)
+  if (warnings.length)
+    lines.push(`WARNING: the server logged ${warnings.length} warning(s): ${[...new Set(warnings)].join('; ')}`)
+  return lines
+}
+
+/** Nearest-rank percentile (`fraction` 0 is the minimum, 1 the maximum); 0 without samples. */
+function percentile(values, fraction) {
+  if (values.length === 0) return 0
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]
 }
 
 function throughputColumns(summary) {
@@ -518,13 +726,15 @@ function parseArgs(argv) {
     profile: null,
     maxBuffered: null,
     domBaseline: true,
+    longPoll: true,
     priority: false,
   }
   for (let index = 0; index < argv.length; index += 1) {
     const arg = argv[index]
     if (arg === '--quick') parsed.quick = true
     else if (arg === '--runs') parsed.runs = Math.max(1, Number.parseInt(argv[++index] ?? '', 10) || 3)
-    else if (arg === '--only') parsed.only = (argv[++index] ?? '').split(',')
+    else if (arg === '--only') parsed.only = parseOnly(argv[++index] ?? '')
+    else if (arg === '--no-longpoll') parsed.longPoll = false
     else if (arg === '--src') parsed.src = argv[++index] ?? null
     else if (arg === '--priority') parsed.priority = true
     else if (arg === '--no-dom-baseline') parsed.domBaseline = false
@@ -532,8 +742,21 @@ function parseArgs(argv) {
     else if (arg === '--profile') parsed.profile = resolve(argv[++index] ?? '.tmp/bench-profiles')
     else
       throw new Error(
-        `unknown option ${arg} (use --runs N, --quick, --only small,1kb,fanout, --src DIR, --profile DIR, --max-buffered BYTES, --no-dom-baseline, --priority)`,
+        `unknown option ${arg} (use --runs N, --quick, --only small,1kb,fanout,latency,longpoll, --src DIR, --profile DIR, --max-buffered BYTES, --no-longpoll, --no-dom-baseline, --priority)`,
       )
   }
   return parsed
+}
+
+/** `--only` names workloads; `longpoll` stands for those with a long-poll row (small, 1kb, latency). */
+function parseOnly(value) {
+  const names = ['small', '1kb', 'fanout', 'latency']
+  const selected = new Set()
+  for (const name of value.split(',').filter(Boolean)) {
+    if (name === 'longpoll') for (const key of ['small', '1kb', 'latency']) selected.add(key)
+    else if (names.includes(name)) selected.add(name)
+    else throw new Error(`--only: unknown workload ${name} (use ${names.join(', ')}, longpoll)`)
+  }
+  if (selected.size === 0) throw new Error(`--only: name at least one of ${names.join(', ')}, longpoll`)
+  return [...selected]
 }

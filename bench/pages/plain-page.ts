@@ -7,13 +7,13 @@ import { createProbe, readConfig } from './probe'
 
 interface MsgFrame {
   type: string
-  data?: { id: number }
+  data?: { id: number; t?: number }
 }
 
 const config = readConfig()
 const probe = createProbe(config)
-const listeners = probe.listeners.map((stats) => (data: { id: number }) => {
-  if (probe.receive(stats, data.id) && !config.render) probe.counted(stats)
+const listeners = probe.listeners.map((stats) => (data: { id: number; t?: number }) => {
+  if (probe.receive(stats, data.id, data.t) && !config.render) probe.counted(stats)
 })
 
 if (config.render) {

@@ -13,6 +13,13 @@ export interface PageConfig {
   listeners: number
   /** Plain page: also write each listener's count and last id into the DOM once per animation frame. */
   render?: boolean
+  /** Lib page: `longpoll` forces the HTTP long-poll transport from the first connection (default: WebSocket). */
+  transport?: 'websocket' | 'longpoll'
+  /**
+   * Latency workload: every message carries its publish time `t` (Node's performance.timeOrigin + now()); the page
+   * records, per message of the first listener, its receive time (this page's clock) minus `t`, when it is handled.
+   */
+  latency?: boolean
 }
 
 /** One listener's (or hook's) counters. */
@@ -52,6 +59,13 @@ export interface PageResult {
   heapBefore: number
   heapPeak: number
   timedOut: boolean
+  /** The transport the page's connection used (`client.getSnapshot().transport` on the lib page). */
+  transport: string
+  /**
+   * Latency workload: receive time (page clock) minus publish time (Node clock) of each message of the first listener,
+   * ms, in arrival order; the runner subtracts the clock offset. Empty otherwise.
+   */
+  latencies: number[]
 }
 
 /** The page's handle for the runner. */
@@ -87,7 +101,7 @@ export function readConfig(): PageConfig {
 }
 
 /** Creates the counters and installs `window.__bench`. */
-export function createProbe(config: PageConfig) {
+export function createProbe(config: PageConfig, transport: () => string = () => 'websocket') {
   const listeners: ListenerStats[] = Array.from({ length: config.listeners }, () => ({
     received: 0,
     maxId: 0,
@@ -113,6 +127,7 @@ export function createProbe(config: PageConfig) {
   let handled = 0
   let heapBefore = 0
   let heapPeak = 0
+  let latencies: number[] = []
   let markReady: () => void = () => undefined
   let finish: (result: PageResult) => void = () => undefined
   const ready = new Promise<void>((resolve) => {
@@ -157,6 +172,8 @@ export function createProbe(config: PageConfig) {
       heapBefore,
       heapPeak,
       timedOut,
+      transport: transport(),
+      latencies,
     })
   }
 
@@ -191,6 +208,7 @@ export function createProbe(config: PageConfig) {
       commits = 0
       gaps = 0
       handled = 0
+      latencies = []
       heapBefore = heapNow()
       heapPeak = heapBefore
       armedAt = wallNow()
@@ -204,9 +222,17 @@ export function createProbe(config: PageConfig) {
     listeners,
     /** The page is subscribed: the runner may arm it. */
     ready: () => markReady(),
-    /** One message handled by one listener. Returns true when it was the last message. */
-    receive(listener: ListenerStats, id: number): boolean {
+    /**
+     * One message handled by one listener; `sentAt` is its publish time (latency workload). Returns true when it was
+     * the last message.
+     */
+    receive(listener: ListenerStats, id: number, sentAt?: number): boolean {
       if (!armed) return false
+      if (config.latency && listener === firstListener && sentAt !== undefined) {
+        // At most a few hundred messages a second: a clock read per message is fine, and keeps the stall watchdog fed.
+        lastProgressAt = wallNow()
+        latencies.push(lastProgressAt - sentAt)
+      }
       if (handled === 0) {
         firstReceivedAt = wallNow()
         lastProgressAt = firstReceivedAt

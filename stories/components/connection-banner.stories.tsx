@@ -1,6 +1,6 @@
 import type { Meta, StoryObj } from '@storybook/react-vite'
 import { expect, waitFor } from 'storybook/test'
-import { ConnectionBanner } from '../../src/components'
+import { ConnectionBanner, type ConnectionBannerLabels } from '../../src/components'
 import '../../src/components/styles.css'
 import { devServers } from '../_shared/dev-servers'
 import { LiveFrame } from '../_shared/live'
@@ -47,6 +47,51 @@ export const Default: Story = {
     await Promise.all(root?.getAnimations({ subtree: true }).map((animation) => animation.finished) ?? [])
   },
 }
+
+const french: Partial<ConnectionBannerLabels> = {
+  reconnecting: 'Connexion perdue. Reconnexion…',
+  retryIn: (time) => `Nouvel essai dans ${time}.`,
+  retry: 'Réessayer maintenant',
+  formatDuration: (ms) => `${String(Math.ceil(ms / 1000))} s`,
+}
+
+/**
+ * Composed from the headless parts, as a design system would: its own markup and styles (keyed on `data-state`), no
+ * Dismiss, an icon, and every text from `labels` (French here).
+ */
+export const Composed: Story = {
+  render: () => (
+    <ScriptedProvider
+      state={{
+        snapshot: { status: 'reconnecting', attempt: 2, nextRetryAt: Date.now() + 8000, lastClose: closed(1006) },
+      }}
+    >
+      <style>{composedCss}</style>
+      <ConnectionBanner.Root showAfterMs={0} labels={french} className="ds-toast" lang="fr">
+        <ConnectionBanner.Announcer />
+        <span aria-hidden="true" className="ds-toast-icon">
+          ⟳
+        </span>
+        <div className="ds-toast-text">
+          <ConnectionBanner.Message className="ds-toast-title" />
+          <ConnectionBanner.Countdown className="ds-toast-detail" />
+        </div>
+        <ConnectionBanner.RetryButton className="ds-toast-action" />
+      </ConnectionBanner.Root>
+    </ScriptedProvider>
+  ),
+}
+
+const composedCss = `
+.ds-toast { display: flex; align-items: center; gap: .75rem; max-width: 26rem; padding: .75rem 1rem; border-radius: 999px;
+  font: 14px/1.3 system-ui, sans-serif; background: #24292f; color: #ffffff; box-shadow: 0 4px 12px rgb(0 0 0 / .25); }
+.ds-toast[data-state='hidden'] { display: none; }
+.ds-toast-icon { font-size: 1.25rem; }
+.ds-toast-text { display: grid; flex: 1; }
+.ds-toast-title { margin: 0; font-weight: 600; }
+.ds-toast-detail { color: #d0d7de; }
+.ds-toast-action { font: inherit; padding: .35rem .8rem; border: 0; border-radius: 999px; background: #ffffff; color: #24292f; cursor: pointer; }
+`
 
 /** Every state the banner has words for, from scripted snapshots, shown at once (`showAfterMs={0}`). */
 export const AllStates: Story = {

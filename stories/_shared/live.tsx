@@ -1,6 +1,11 @@
 import { useEffect, useId, useState, type ReactNode } from 'react'
-import { createLifeline, lifelineProtocol, type ConnectionSnapshot, type LifelineOptions } from '../../src/core'
-import * as core from '../../src/core'
+import {
+  createLifeline,
+  lifelineProtocol,
+  longPollFallback,
+  type ConnectionSnapshot,
+  type LifelineOptions,
+} from '../../src/core'
 import { LifelineProvider, useConnection } from '../../src/react'
 import { devServers } from './dev-servers'
 import {
@@ -13,16 +18,8 @@ import { createNetworkSwitch, type NetworkSwitch } from './network-switch'
 
 // Exports components only, so React Fast Refresh can update it in place.
 
-/**
- * `longPollFallback()` from src/core when this checkout has it (the long-poll fallback), so the "Block WebSocket"
- * fault moves the Live stories to long-poll (and "Unblock WebSocket" back within the 10 s probe); without it they keep
- * retrying WebSocket. Read by name so the stories build either way.
- */
-const longPollFallback = (core as Record<string, unknown>).longPollFallback as
-  ((options: { upgradeProbeMs: number }) => unknown) | undefined
-
 /** The options every Live story connects with: short waits and heartbeat so the faults show within seconds. */
-function liveOptions(network: NetworkSwitch): Omit<LifelineOptions, 'url'> {
+function liveOptions(network: NetworkSwitch, fallback: boolean): Omit<LifelineOptions, 'url'> {
   return {
     protocol: lifelineProtocol(),
     minDelayMs: 500,
@@ -31,9 +28,8 @@ function liveOptions(network: NetworkSwitch): Omit<LifelineOptions, 'url'> {
     heartbeat: { intervalMs: 4000, timeoutMs: 3000 },
     getToken: () => 'story-token',
     environment: network.environment,
-    ...(longPollFallback
-      ? ({ fallback: longPollFallback({ upgradeProbeMs: 10_000 }) } as Partial<LifelineOptions>)
-      : {}),
+    // WebSocket blocked → long-poll; after "Unblock WebSocket" it moves back at the next upgrade probe (10 s here).
+    ...(fallback ? { fallback: longPollFallback({ upgradeProbeMs: 10_000 }) } : {}),
   }
 }
 
@@ -218,13 +214,20 @@ export function ServerMissingNote() {
  * A Live story's frame: a `LifelineProvider` connected to the embedded reference server (through the fault proxy),
  * the fault panel and a snapshot summary around `children`; a note when there is no server.
  */
-export function LiveFrame(props: { title: string; children: ReactNode }) {
+export function LiveFrame(props: {
+  title: string
+  children: ReactNode
+  /** Whether the client has the long-poll fallback. @default true */
+  fallback?: boolean
+}) {
   const { lifelineUrl, lifelineControlUrl } = devServers()
   const [network] = useState(() => createNetworkSwitch())
   // A client of our own rather than `LifelineProvider url options`: StrictMode runs the provider's memo twice, and a
   // `lifelineProtocol()` instance in its options would be attached to both clients (it serves one).
   const [client] = useState(() =>
-    lifelineUrl ? createLifeline({ ...liveOptions(network), url: lifelineUrl, autoConnect: false }) : null,
+    lifelineUrl
+      ? createLifeline({ ...liveOptions(network, props.fallback ?? true), url: lifelineUrl, autoConnect: false })
+      : null,
   )
   useEffect(() => client?.retain(), [client])
   const [control] = useState(() => (lifelineControlUrl ? createLifelineControl(lifelineControlUrl) : null))

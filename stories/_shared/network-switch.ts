@@ -8,7 +8,7 @@ import type { Environment, SignalSource, WebSocketConstructor, WebSocketLike } f
  */
 export interface NetworkSwitch {
   /** The client's `environment`: `network`, `WebSocket` and `fetch`. */
-  readonly environment: Partial<Environment> & { fetch?: typeof fetch }
+  readonly environment: Partial<Environment>
   /** The signal alone. */
   readonly source: SignalSource
   /** Whether the switch says online. */

@@ -176,10 +176,16 @@ export async function startEchoServer({ port: preferredPort, allowedOrigins, log
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost')
     if (url.pathname.startsWith(`${CONTROL}/`)) return handleControl(request, response, url)
-    // Not the control API: behave as the WebSocket server would for plain HTTP.
+    // Not the control API: behave as the WebSocket server would for plain HTTP. The client's handshake diagnostics
+    // probe this URL after a failed upgrade; CORS lets the playground's page read the status (401, 403, 426…).
     if (!up) return request.socket.destroy()
-    if (rejectStatus !== null) return answer(response, rejectStatus, { error: STATUS_CODES[rejectStatus] })
-    response.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close' })
+    const origin = request.headers.origin
+    const cors =
+      origin !== undefined && allowedOrigins().includes(origin)
+        ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' }
+        : {}
+    if (rejectStatus !== null) return answer(response, rejectStatus, { error: STATUS_CODES[rejectStatus] }, cors)
+    response.writeHead(426, { ...cors, 'Content-Type': 'text/plain', Connection: 'close' })
     response.end(`Upgrade Required. Control API: ${CONTROL}/state\n`)
   })
   server.on('upgrade', (request, socket, head) => {

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createTestServer, type TestServer } from '../../src/testing'
+import { createFaultProxy, createTestServer, type FaultProxy, type TestServer } from '../../src/testing'
 import type { PageHandle, PageView, TimelineEntry } from './components.page'
 import { bundlePage, launchChromium, servePage, waitFor, type PageServer } from './support/node-chromium'
 
@@ -53,6 +53,7 @@ describe('components through a real outage (Chromium, R28)', () => {
   let context: BrowserContext | null = null
   let server: TestServer | null = null
   let consoleErrors: string[] = []
+  let proxy: FaultProxy | null = null
 
   beforeAll(async () => {
     const script = await bundlePage(fileURLToPath(new URL('./components.page.tsx', import.meta.url)))
@@ -68,33 +69,44 @@ describe('components through a real outage (Chromium, R28)', () => {
   afterEach(async () => {
     await context?.close()
     context = null
+    await proxy?.close()
+    proxy = null
     await server?.close()
     server = null
   })
 
-  async function openPage(): Promise<{ page: Page; test: TestServer }> {
-    const test = (server = await createTestServer({ allowedOrigins: [pageServer.origin] }))
-    const serverOrigin = test.url.replace(/^ws/, 'http').replace(/\/[^/]*$/, '')
+  async function openPage(
+    { origins = [pageServer.origin], query = '' }: { origins?: string[]; query?: string } = {},
+    through?: (test: TestServer) => Promise<string>,
+  ): Promise<{ page: Page; test: TestServer }> {
+    const test = (server = await createTestServer({ allowedOrigins: origins }))
+    const ws = through ? await through(test) : test.url
+    // The lifeline server (or the proxy in front of it) as an HTTP origin: where the handshake probes go.
+    const serverOrigin = ws.replace(/^ws/, 'http').replace(/\/[^/]*$/, '')
     context = await browser.newContext()
     // The page server has no icon: answer Chromium's request for one rather than log a 404 as a console error.
     await context.route('**/favicon.ico', (route) => route.fulfill({ status: 204 }))
     const page = await context.newPage()
     consoleErrors = []
     page.on('console', (message) => {
-      // Chromium itself logs every refused WebSocket, and every failed or non-2xx handshake probe (the client's
-      // diagnosis asks the lifeline server over HTTP): the network, not the page.
+      // Chromium itself logs every refused WebSocket, every failed or non-2xx handshake probe (the client's diagnosis
+      // asks the lifeline server over HTTP), and a probe the server does not allow for this origin (CORS): the
+      // network, not the page.
       const text = message.text()
       const network =
         /^WebSocket connection to .* failed/.test(text) ||
-        (text.startsWith('Failed to load resource:') && message.location().url.startsWith(serverOrigin))
-      if (message.type() === 'error' && !network) consoleErrors.push(`${message.text()} (${message.location().url})`)
+        (text.startsWith('Failed to load resource:') && message.location().url.startsWith(serverOrigin)) ||
+        text.startsWith(`Access to fetch at '${serverOrigin}/`)
+      if (message.type() === 'error' && !network) consoleErrors.push(`${text} (${message.location().url})`)
     })
     page.on('pageerror', (error) => consoleErrors.push(error.message))
-    await page.goto(`${pageServer.origin}/?ws=${encodeURIComponent(test.url)}`)
+    await page.goto(`${pageServer.origin}/?ws=${encodeURIComponent(ws)}${query}`)
     await page.waitForFunction(() => 'lifeline' in globalThis, undefined, { timeout: 5000 })
     await page.addStyleTag({ content: stylesheet })
     await page.addScriptTag({ content: axeSource })
-    await waitFor('the first connection', async () => (await view(page)).status === 'open')
+    if (origins.includes(pageServer.origin)) {
+      await waitFor('the first connection', async () => (await view(page)).status === 'open')
+    }
     return { page, test }
   }
 
@@ -276,4 +288,46 @@ describe('components through a real outage (Chromium, R28)', () => {
     expect(await pageErrors(page)).toEqual([])
     expect(consoleErrors).toEqual([])
   }, 40_000)
+
+  it('a handshake refused for this origin fails with the diagnosis in words, assertively', async () => {
+    const { page } = await openPage({ origins: ['https://elsewhere.example'] })
+    await waitFor('the failed banner', async () => (await view(page)).bannerState === 'failed', 15_000)
+    const failed = await view(page)
+    expect(failed.status).toBe('failed')
+    expect(failed.bannerText).toBe('Connection failed. The server refused this site. Contact support.')
+    expect(failed.assertive).toBe(failed.bannerText)
+    await expectNoAxeViolations(page, 'failed with a diagnosis')
+    expect(await pageErrors(page)).toEqual([])
+    expect(consoleErrors).toEqual([])
+  }, 30_000)
+
+  it('connected through the long-poll fallback says so (degraded, no Retry), and hides once back on WebSocket', async () => {
+    const { page } = await openPage({ query: '&fallback' }, async (test) => {
+      proxy = await createFaultProxy({ target: test.url })
+      return `${proxy.url}/lifeline`
+    })
+    proxy?.blockWebSocket({ status: 403 })
+    proxy?.reset()
+    await waitFor('the degraded banner', async () => (await view(page)).bannerState === 'degraded', 10_000)
+    const degraded = await view(page)
+    expect(degraded).toMatchObject({ status: 'open', transport: 'longpoll' })
+    expect(degraded.bannerText).toBe('Connected in slow mode. Updates may be delayed.')
+    expect(degraded.polite).toBe(degraded.bannerText)
+    expect(await page.$('[data-lifeline="banner-retry"]')).toBeNull()
+    await expectNoAxeViolations(page, 'degraded')
+
+    proxy?.unblockWebSocket()
+    proxy?.restore()
+    await waitFor(
+      'back on WebSocket, banner hidden',
+      async () => {
+        const current = await view(page)
+        return current.transport === 'websocket' && current.bannerState === 'hidden'
+      },
+      10_000,
+    )
+    expect((await view(page)).polite).toBe('Reconnected.')
+    expect(await pageErrors(page)).toEqual([])
+    expect(consoleErrors).toEqual([])
+  }, 30_000)
 })

@@ -1,5 +1,6 @@
 // The page driven by components.node.test.ts: the three drop-in components with no props but maxAttempts, inside a
-// LifelineProvider, in StrictMode, talking to a real lifeline server (`?ws=<url>`), or, with `?scripted`, to a client
+// LifelineProvider, in StrictMode, talking to a real lifeline server (`?ws=<url>`, `&fallback` for the long-poll
+// fallback), or, with `?scripted`, to a client
 // whose snapshot and outbox the test sets from the unit tests' cases. Bundled by esbuild and served on 127.0.0.1; the
 // test reads it through `window.lifeline` and clicks it like a user.
 import { StrictMode } from 'react'
@@ -8,6 +9,7 @@ import { ConnectionBanner, getConnectionBannerState, OfflineQueue, ReconnectCoun
 import {
   createLifeline,
   lifelineProtocol,
+  longPollFallback,
   rawProtocol,
   type ConnectionSnapshot,
   type LifelineClient,
@@ -25,6 +27,7 @@ export type TimelineEntry =
 /** What the test reads from the page (plain data: it crosses `page.evaluate`). */
 export interface PageView {
   status: string
+  transport: string | null
   attempt: number
   /** `nextRetryAt - Date.now()`, read in the same task as the texts below. */
   remainingMs: number | null
@@ -115,8 +118,16 @@ function scriptedClient(): LifelineClient {
 
 const protocol = lifelineProtocol()
 // Waits of 3 to 4 s between attempts: long enough to read a countdown and to press Retry now well before it ends.
+const fallback = params.has('fallback') ? longPollFallback({ upgradeProbeMs: 1000, probeTimeoutMs: 1000 }) : undefined
 const client = url
-  ? createLifeline({ url, protocol, minDelayMs: 3000, maxDelayMs: 4000, maxAttempts: 20 })
+  ? createLifeline({
+      url,
+      protocol,
+      minDelayMs: 3000,
+      maxDelayMs: 4000,
+      maxAttempts: 20,
+      ...(fallback && { fallback }),
+    })
   : scriptedClient()
 
 const timeline: TimelineEntry[] = []
@@ -162,6 +173,7 @@ const handle: PageHandle = {
     const snapshot = client.getSnapshot()
     return {
       status: snapshot.status,
+      transport: snapshot.transport,
       attempt: snapshot.attempt,
       remainingMs: snapshot.nextRetryAt === null ? null : snapshot.nextRetryAt - Date.now(),
       bannerState: part('banner')?.getAttribute('data-state') ?? 'absent',

@@ -165,4 +165,5 @@ export const mixedItems = (): OutboxItem[] => [
   item('b', 'world', { state: 'sending', attempts: 1 }),
   item('c', 'broken', { state: 'failed', error: error('MESSAGE_REFUSED') }),
   item('d', new Uint8Array([1, 2]), { bytes: 2 }),
+  item('e', '{"type":"chat","text":"A message long enough to be cut short in the list preview, as most are"}'),
 ]

@@ -242,6 +242,25 @@ describe('components through a real outage (Chromium, R28)', () => {
       ].sort(),
     )
 
+    // A phone-sized viewport: every part stays inside its component (a part drawn outside would sit on the page's
+    // background, not the theme's), and axe still finds nothing.
+    await page.setViewportSize({ width: 320, height: 800 })
+    for (const name of names) {
+      await page.evaluate((entry) => (globalThis as unknown as WithHandle).lifeline.showCase(entry), name)
+      const outside = await page.evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>('[data-lifeline]')]
+          .filter((element) => {
+            const root = element.closest(
+              '[data-lifeline="banner"], [data-lifeline="countdown"], [data-lifeline="queue"]',
+            )
+            return root && element.getBoundingClientRect().right > root.getBoundingClientRect().right + 0.5
+          })
+          .map((element) => element.dataset.lifeline),
+      )
+      expect(outside, `parts outside their component at 320 px, ${name}`).toEqual([])
+    }
+    await expectNoAxeViolations(page, 'a 320 px viewport')
+
     // The banner fades in and its buttons transition, unless the user asked for reduced motion.
     const motion = () =>
       page.evaluate(async () => {

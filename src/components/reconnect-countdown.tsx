@@ -53,9 +53,8 @@ export interface ReconnectCountdownProps extends ComponentPropsWithoutRef<'div'>
   /** The client to report on, instead of the nearest `LifelineProvider`'s. @default the provider's client */
   client?: LifelineClient | undefined
   /**
-   * The client's `maxAttempts`, to show "attempt n of max" (the client does not expose its options). Omit it, or
-   * pass `Infinity`, to show "attempt n".
-   * @default undefined
+   * The maximum in "attempt n of max"; `Infinity` shows "attempt n".
+   * @default the client's `maxAttempts`
    */
   maxAttempts?: number | undefined
   /** Texts, merged over {@link defaultReconnectCountdownLabels}. @default {} */
@@ -81,7 +80,7 @@ const Root = /* @__PURE__ */ createRoot(
     const value: CountdownContext = {
       state,
       attempt,
-      max: maxAttempts && maxAttempts < Infinity ? maxAttempts : null,
+      max: (maxAttempts ??= client?.maxAttempts) && maxAttempts < Infinity ? maxAttempts : null,
       ...useCountdown(state === 'waiting' ? nextRetryAt : null),
       labels: { ...defaultReconnectCountdownLabels, ...labels },
       // Read by parts only while not `inactive`, which needs a client.
@@ -148,6 +147,6 @@ const RetryButton = /* @__PURE__ */ createPart(
  * Time to the next reconnection attempt (from `nextRetryAt`), the attempt number, a progress bar of the wait, and
  * Retry now. Ticks silently. Works with no props inside a `LifelineProvider`; compose its parts for your own markup:
  * `Root`, `Time`, `Attempt`, `Progress`, `RetryButton`.
- * @example <ReconnectCountdown maxAttempts={10} />
+ * @example <ReconnectCountdown />
  */
 export const ReconnectCountdown = /* @__PURE__ */ withParts({ Root, Time, Attempt, Progress, RetryButton }, 4)

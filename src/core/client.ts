@@ -56,6 +56,8 @@ export interface ClientResources {
 export interface LifelineClient {
   /** The resolved URL. */
   readonly url: string
+  /** The resolved `maxAttempts` (`Infinity` by default), for "attempt n of max". */
+  readonly maxAttempts: number
   /** The current snapshot (a new object on every change). */
   getSnapshot(): ConnectionSnapshot
   /** Calls `listener` after every snapshot change. Returns the unsubscribe function. */
@@ -649,6 +651,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
 
   const client: LifelineClient = {
     url,
+    maxAttempts: config.maxAttempts,
     getSnapshot: () => snapshot,
     subscribe(listener) {
       listeners.add(listener)

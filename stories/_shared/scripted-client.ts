@@ -89,6 +89,7 @@ export function createScriptedClient(options: ScriptedClientOptions = {}): Scrip
 
   const client: LifelineClient = {
     url: 'wss://example.test/live',
+    maxAttempts: Infinity,
     getSnapshot: () => snapshot,
     subscribe(listener) {
       listeners.add(listener)

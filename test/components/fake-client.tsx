@@ -30,6 +30,7 @@ export function createScriptedClient(initial: Partial<ConnectionSnapshot> = {}):
   const discardItem = vi.fn()
   const client: LifelineClient = {
     url: 'wss://example.test/socket',
+    maxAttempts: Infinity,
     getSnapshot: () => snapshot,
     subscribe(listener) {
       listeners.add(listener)

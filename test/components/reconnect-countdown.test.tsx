@@ -112,6 +112,12 @@ describe('ReconnectCountdown', () => {
     expect(part('attempt')?.textContent).toBe('Attempt 2')
   })
 
+  it("takes the maximum from the client's own maxAttempts when the prop is omitted", () => {
+    render(inProvider({ ...scripted.client, maxAttempts: 7 }, <ReconnectCountdown />))
+    waiting(3000, 2)
+    expect(part('attempt')?.textContent).toBe('Attempt 2 of 7')
+  })
+
   it('says "Reconnecting…" with an indeterminate bar while the attempt runs, and Retry is aria-disabled', () => {
     render(inProvider(scripted.client, <ReconnectCountdown />))
     waiting(1000, 3)

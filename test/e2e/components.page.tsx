@@ -97,6 +97,7 @@ function scriptedClient(): LifelineClient {
   const nothing = () => undefined
   return {
     url: 'ws://scripted.invalid/',
+    maxAttempts: Infinity,
     getSnapshot: () => snapshot,
     subscribe(listener) {
       listeners.add(listener)

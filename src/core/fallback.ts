@@ -106,6 +106,9 @@ export function longPollFallback(options: LongPollFallbackOptions = {}): Transpo
       let pollFailures = 0
       let cancelProbe: (() => void) | null = null
       let probeSocket: { close(): void } | null = null
+      let confirming = false
+      /** Changes whenever the streak ends: a confirmation answering for an older streak is ignored. */
+      let streak = 0
       let disposed = false
 
       const remember = () => {
@@ -117,18 +120,34 @@ export function longPollFallback(options: LongPollFallbackOptions = {}): Transpo
         }
       }
 
+      const resetStreak = () => {
+        streak += 1
+        failures = 0
+        streakStart = null
+        httpWorks = false
+      }
+
       const count = () => {
         const now = env.clock.monotonic()
         streakStart ??= now
         failures += 1
-        if (mode === 'websocket' && fetchFn && httpWorks) {
-          if (failures >= fallbackAfter || now - streakStart >= fallbackAfterMs) {
+        if (mode !== 'websocket' || !fetchFn || !httpWorks || confirming) return
+        if (failures < fallbackAfter && now - streakStart < fallbackAfterMs) return
+        // Confirm with one more upgrade first: evidence gathered while a server restarts (an attempt refused while it
+        // was down, the probe answered once it was up) must not move a working connection to long-poll.
+        confirming = true
+        const current = streak
+        tryWebSocket((ok) => {
+          confirming = false
+          if (disposed || mode !== 'websocket' || current !== streak) return
+          if (ok) resetStreak()
+          else {
             mode = 'longpoll'
             host.log?.('debug', `WebSocket blocked: falling back to long-poll after ${failures} attempts`)
             remember()
-            host.switchNow()
           }
-        }
+          host.switchNow()
+        })
       }
 
       const stopProbe = () => {
@@ -150,11 +169,24 @@ export function longPollFallback(options: LongPollFallbackOptions = {}): Transpo
       }
 
       const probe = () => {
+        if (disposed || mode !== 'longpoll') return
+        tryWebSocket((ok) => {
+          if (disposed || mode !== 'longpoll') return
+          if (!ok) return scheduleProbe()
+          host.log?.('debug', 'WebSocket works again: moving back from long-poll')
+          mode = 'websocket'
+          remember()
+          host.switchNow()
+        })
+      }
+
+      /** Opens a WebSocket beside the client's transport; `ok` once it opened and answered a ping, then closes it. */
+      const tryWebSocket = (done: (ok: boolean) => void) => {
         const WebSocketClass = env.WebSocket
-        if (disposed || mode !== 'longpoll' || !WebSocketClass) return
+        if (!WebSocketClass) return done(false)
         let settled = false
         let socket: InstanceType<NonNullable<Environment['WebSocket']>>
-        const done = (ok: boolean) => {
+        const finish = (ok: boolean) => {
           if (settled) return
           settled = true
           cancelTimeout()
@@ -166,23 +198,19 @@ export function longPollFallback(options: LongPollFallbackOptions = {}): Transpo
           } catch (_error) {
             // already closing
           }
-          if (!ok) return scheduleProbe()
-          host.log?.('debug', 'WebSocket works again: moving back from long-poll')
-          mode = 'websocket'
-          remember()
-          host.switchNow()
+          done(ok)
         }
         try {
           socket =
             host.protocols === undefined ? new WebSocketClass(host.url) : new WebSocketClass(host.url, host.protocols)
         } catch (_error) {
-          return scheduleProbe()
+          return done(false)
         }
-        const cancelTimeout = host.later(() => done(false), probeTimeoutMs)
-        probeSocket = { close: () => done(false) }
+        const cancelTimeout = host.later(() => finish(false), probeTimeoutMs)
+        probeSocket = { close: () => finish(false) }
         socket.onopen = () => socket.send(host.ping())
-        socket.onmessage = () => done(true)
-        socket.onclose = () => done(false)
+        socket.onmessage = () => finish(true)
+        socket.onclose = () => finish(false)
         socket.onerror = () => undefined
       }
 
@@ -211,16 +239,15 @@ export function longPollFallback(options: LongPollFallbackOptions = {}): Transpo
         },
         diagnosed(diagnosis) {
           // The server would accept this client over plain HTTP (426, or a 400 from something in between): the upgrade
-          // itself is what fails. Anything else (down, refused, offline) is not fixed by long-poll.
-          if (diagnosis.kind !== 'upgrade-stripped') return
+          // itself is what fails. Anything else (down, refused, offline) is not fixed by long-poll, and breaks the
+          // streak: HTTP does not work either.
+          if (diagnosis.kind !== 'upgrade-stripped') return resetStreak()
           httpWorks = true
           count()
         },
         opened(kind) {
           pollFailures = 0
-          failures = 0
-          streakStart = null
-          httpWorks = false
+          resetStreak()
           if (kind === 'websocket') {
             stopProbe()
             if (mode !== 'websocket') {

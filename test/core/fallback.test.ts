@@ -70,6 +70,23 @@ function setup(options: LongPollFallbackOptions = {}, random = 0.5) {
   }
 }
 
+/** The confirmation upgrade the fallback tries before switching: refused (as while blocked) or answered. */
+const confirmation = (answer: 'refused' | 'answered') => {
+  const socket = ProbeSocket.made.at(-1)!
+  if (answer === 'refused') socket.onclose?.({ code: 1006, reason: '', wasClean: false })
+  else {
+    socket.onopen?.({})
+    socket.onmessage?.({ data: '{"type":"pong"}' })
+  }
+}
+
+/** Two stripped upgrades, the refused confirmation: on long-poll. */
+const fallBack = (fallback: ReturnType<typeof setup>['fallback']) => {
+  fallback.diagnosed(stripped)
+  fallback.diagnosed(stripped)
+  confirmation('refused')
+}
+
 describe('longPollFallback', () => {
   it('starts on WebSocket, and does not fall back for failures while HTTP does not work (a server that is down)', () => {
     const { fallback, switches } = setup()
@@ -89,6 +106,10 @@ describe('longPollFallback', () => {
     fallback.diagnosed(stripped)
     expect(switches).toEqual([])
     fallback.diagnosed(stripped)
+    // Confirmed with one more upgrade first.
+    expect(switches).toEqual([])
+    expect(ProbeSocket.made).toHaveLength(1)
+    confirmation('refused')
     expect(switches).toEqual(['longpoll'])
     expect([...memory]).toEqual([['lifeline:transport:wss://example.test/lifeline', 'longpoll']])
     vi.useRealTimers()
@@ -99,6 +120,7 @@ describe('longPollFallback', () => {
     fallback.diagnosed(stripped)
     advance(2600)
     fallback.diagnosed(stripped)
+    confirmation('refused')
     expect(switches).toEqual(['longpoll'])
     vi.useRealTimers()
   })
@@ -110,6 +132,7 @@ describe('longPollFallback', () => {
     expect(switches).toEqual([])
     fallback.failed('websocket', 20)
     fallback.failed('websocket', 20)
+    confirmation('refused')
     expect(switches).toEqual(['longpoll'])
     vi.useRealTimers()
   })
@@ -125,13 +148,12 @@ describe('longPollFallback', () => {
 
   it('while on long-poll, probes after upgradeProbeMs ±25 % and moves back only once the probe answers its ping', () => {
     const { fallback, switches, memory, advance } = setup({ upgradeProbeMs: 60_000 }, 0) // random 0: 0.75 × 60 s
-    fallback.diagnosed(stripped)
-    fallback.diagnosed(stripped)
+    fallBack(fallback)
     fallback.opened('longpoll')
     advance(44_999)
-    expect(ProbeSocket.made).toHaveLength(0)
+    expect(ProbeSocket.made).toHaveLength(1)
     advance(1)
-    const probe = ProbeSocket.made[0]!
+    const probe = ProbeSocket.made[1]!
     expect(probe.url).toBe('wss://example.test/lifeline?ticket=abc')
     probe.onopen?.({})
     expect(probe.sent).toEqual(['{"type":"ping"}'])
@@ -145,30 +167,28 @@ describe('longPollFallback', () => {
 
   it('a probe that opens but never answers times out and tries again later; a refused one too', () => {
     const { fallback, switches, advance } = setup({ upgradeProbeMs: 10_000, probeTimeoutMs: 2000 }, 0.5)
-    fallback.diagnosed(stripped)
-    fallback.diagnosed(stripped)
+    fallBack(fallback)
     fallback.opened('longpoll')
     advance(10_000)
-    const first = ProbeSocket.made[0]!
+    const first = ProbeSocket.made[1]!
     first.onopen?.({})
     advance(2000)
     expect(first.closed).toBe(true)
     advance(10_000)
-    const second = ProbeSocket.made[1]!
+    const second = ProbeSocket.made[2]!
     second.onclose?.({ code: 1006, reason: '', wasClean: false })
     advance(10_000)
-    expect(ProbeSocket.made).toHaveLength(3)
+    expect(ProbeSocket.made).toHaveLength(4)
     expect(switches).toEqual(['longpoll'])
     fallback.dispose()
     advance(60_000)
-    expect(ProbeSocket.made).toHaveLength(3)
+    expect(ProbeSocket.made).toHaveLength(4)
     vi.useRealTimers()
   })
 
   it('a remembered choice starts on long-poll; long-poll failing fallbackAfter times in a row gives WebSocket its turn', () => {
     const { fallback, memory } = setup()
-    fallback.diagnosed(stripped)
-    fallback.diagnosed(stripped)
+    fallBack(fallback)
     const again = longPollFallback({
       storage: { getItem: (key) => memory.get(key) ?? null, setItem: () => undefined, removeItem: () => undefined },
     })
@@ -202,6 +222,40 @@ describe('longPollFallback', () => {
     })
     expect(fallback.next()).toBe('websocket')
     fallback.diagnosed(stripped)
+    // No WebSocket here to confirm with: the confirmation fails, so it falls back.
     expect(fallback.next()).toBe('longpoll')
+  })
+
+  it('a confirmation upgrade that works keeps WebSocket (evidence from a server restart) and reconnects at once', () => {
+    const { fallback, switches } = setup()
+    fallback.diagnosed(stripped)
+    fallback.diagnosed(stripped)
+    confirmation('answered')
+    expect(fallback.next()).toBe('websocket')
+    expect(switches).toEqual(['websocket'])
+    // The streak starts over: one more stripped upgrade is not enough.
+    fallback.diagnosed(stripped)
+    expect(ProbeSocket.made).toHaveLength(1)
+    vi.useRealTimers()
+  })
+
+  it('a diagnosis that HTTP does not work either (down, refused) ends the streak', () => {
+    const { fallback } = setup()
+    fallback.diagnosed(stripped)
+    fallback.diagnosed(down)
+    fallback.diagnosed(stripped)
+    expect(ProbeSocket.made).toHaveLength(0)
+    vi.useRealTimers()
+  })
+
+  it('the client opening on WebSocket while a confirmation runs cancels the switch', () => {
+    const { fallback, switches } = setup()
+    fallback.diagnosed(stripped)
+    fallback.diagnosed(stripped)
+    fallback.opened('websocket')
+    confirmation('refused')
+    expect(fallback.next()).toBe('websocket')
+    expect(switches).toEqual([])
+    vi.useRealTimers()
   })
 })

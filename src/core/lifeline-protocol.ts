@@ -15,6 +15,8 @@ export interface LifelineProtocolOptions {
 /** The lifeline protocol with its channel API. One instance serves one client. */
 export interface LifelineProtocol extends Protocol {
   readonly name: 'lifeline'
+  /** A fresh, unattached instance with the same options (one per client; the React layer forks for you). */
+  fork(): LifelineProtocol
   /**
    * Listens to a channel: the first listener subscribes (resuming from the last position after every reconnect), the
    * last one to leave unsubscribes after `lingerMs`. Returns the function that leaves (idempotent).
@@ -68,6 +70,7 @@ export function lifelineProtocol(options: LifelineProtocolOptions = {}): Lifelin
     name: 'lifeline',
     confirmBy: 'ack',
     heartbeatByDefault: true,
+    fork: () => lifelineProtocol(options),
     get channels() {
       return registry
     },

@@ -61,6 +61,12 @@ export interface Protocol {
   ping(): OutboundData
   /** Called once by the client that uses this protocol (a protocol instance serves one client). */
   attach?(host: ProtocolHost): void
+  /**
+   * A fresh instance with the same settings. A protocol with state (`attach`) must have it: the React hooks and the
+   * provider build their client from options, and React may build it twice (StrictMode) or again (a new URL) while
+   * the options, and so the instance, stay the same.
+   */
+  fork?(): Protocol
   /** The transport carrying `opened()` closed or was dropped: writes are impossible until the next `opened()`. */
   closed?(): void
 }

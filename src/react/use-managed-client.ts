@@ -36,9 +36,14 @@ export function useManagedClient(url: string | null, options: ManagedClientOptio
     if (url === null || typeof window === 'undefined') return null
     const fresh: Callbacks = {}
     for (const name of callbackNames) {
-      if (options[name]) (fresh as Record<string, unknown>)[name] = (...args: never[]) => (latest.current[name] as (...a: never[]) => unknown)(...args)
+      if (options[name])
+        (fresh as Record<string, unknown>)[name] = (...args: never[]) =>
+          (latest.current[name] as (...a: never[]) => unknown)(...args)
     }
-    return createLifeline({ ...options, ...fresh, url, autoConnect: false })
+    // Each client gets its own protocol instance: React may run this twice (StrictMode) or again for a new URL with
+    // the same options, and a lifelineProtocol() instance serves one client. Hooks reach it as `client.protocol`.
+    const protocol = options.protocol?.fork?.() ?? options.protocol
+    return createLifeline({ ...options, ...fresh, ...(protocol && { protocol }), url, autoConnect: false })
     // The identity stands for url + options compared by value.
   }, [identity.current])
 

@@ -414,4 +414,45 @@ describe('useChannel', () => {
     expect(html).toContain('<span data-testid="count">0</span>')
     expect(sockets).toEqual([])
   })
+
+  it('a provider made from options with one lifelineProtocol() instance works in StrictMode and across a URL change', () => {
+    const protocol = lifelineProtocol()
+    const errors: unknown[] = []
+    const onError = (event: ErrorEvent) => errors.push(event.error)
+    window.addEventListener('error', onError)
+    function Room() {
+      const { status } = useChannel('room')
+      return <span data-testid="status">{status}</span>
+    }
+    const tree = (url: string) => (
+      <StrictMode>
+        <LifelineProvider url={url} options={{ protocol, environment: { WebSocket: FakeSocket, location: undefined } }}>
+          <Room />
+        </LifelineProvider>
+      </StrictMode>
+    )
+    try {
+      const { rerender } = render(tree('wss://example.com/a'))
+      act(() => {
+        vi.advanceTimersByTime(0)
+      })
+      expect(sockets.map((socket) => socket.url)).toEqual(['wss://example.com/a'])
+      rerender(tree('wss://example.com/b'))
+      act(() => {
+        vi.advanceTimersByTime(0)
+      })
+      expect(sockets.at(-1)?.url).toBe('wss://example.com/b')
+      const socket = sockets.at(-1)!
+      act(() => {
+        socket.serverOpen()
+        socket.serverSend({ type: 'welcome', v: 1, session: 's1', resumed: false })
+      })
+      expect(socket.frames().some((frame) => frame.type === 'sub' && frame.ch === 'room')).toBe(true)
+      // The user's instance was never attached: each client has its own fork.
+      expect(() => protocol.publish('room', 1)).toThrow(/not attached/)
+      expect(errors).toEqual([])
+    } finally {
+      window.removeEventListener('error', onError)
+    }
+  })
 })

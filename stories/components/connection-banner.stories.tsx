@@ -142,10 +142,8 @@ export const Live: Story = {
 export const Outage: Story = {
   tags: ['!dev', '!autodocs'],
   render: () => (
-    // Without the long-poll fallback for now: with it, the client sometimes moves to long-poll right after this
-    // restart although WebSocket works again ("WebSocket blocked: falling back to long-poll after 2 attempts", then a
-    // 426 "upgrade-stripped" diagnosis), and this story fails about one run in three.
-    <LiveFrame title="ConnectionBanner through an outage" fallback={false}>
+    // With the long-poll fallback, as an app would have it: a plain restart must come back on WebSocket.
+    <LiveFrame title="ConnectionBanner through an outage">
       <ConnectionBanner />
     </LiveFrame>
   ),

@@ -13,54 +13,8 @@ import {
   type OutboxStorageAdapter,
   type PersistedItem,
   type PersistedOutbox,
-  type WebSocketLike,
 } from '../../src/core'
-
-const sockets: FakeSocket[] = []
-
-/** A WebSocket the test drives by hand. */
-class FakeSocket implements WebSocketLike {
-  readyState = 0
-  bufferedAmount = 0
-  binaryType = 'blob'
-  readonly sent: unknown[] = []
-  onopen: ((event: unknown) => void) | null = null
-  onmessage: ((event: { data: unknown }) => void) | null = null
-  onclose: ((event: { code: number; reason: string; wasClean: boolean }) => void) | null = null
-  onerror: ((event: unknown) => void) | null = null
-
-  constructor(readonly url: string) {
-    sockets.push(this)
-  }
-  send(data: unknown): void {
-    if (this.readyState !== 1) throw new Error('InvalidStateError')
-    this.sent.push(data)
-  }
-  close(): void {
-    if (this.readyState < 2) this.readyState = 2
-  }
-  serverOpen(): void {
-    this.readyState = 1
-    this.onopen?.({})
-  }
-  serverSend(frame: unknown): void {
-    this.onmessage?.({ data: typeof frame === 'string' ? frame : JSON.stringify(frame) })
-  }
-  serverClose(code: number, reason = ''): void {
-    this.readyState = 3
-    this.onclose?.({ code, reason, wasClean: true })
-  }
-  /** Frames sent, parsed where they are JSON. */
-  frames(): unknown[] {
-    return this.sent.map((data) => {
-      try {
-        return JSON.parse(data as string) as unknown
-      } catch {
-        return data
-      }
-    })
-  }
-}
+import { FakeSocket, sockets } from '../support/fake-socket'
 
 const lastSocket = () => sockets.at(-1)!
 

@@ -10,44 +10,9 @@ import {
   type ChannelMessage,
   type LifelineClient,
   type LifelineError,
-  type WebSocketLike,
 } from '../../src/core'
+import { FakeSocket, sockets } from '../support/fake-socket'
 import { LifelineProvider, useChannel, useOutbox, type UseChannelOptions } from '../../src/react'
-
-const sockets: FakeSocket[] = []
-
-/** A WebSocket the test drives by hand. */
-class FakeSocket implements WebSocketLike {
-  readyState = 0
-  bufferedAmount = 0
-  binaryType = 'blob'
-  readonly sent: unknown[] = []
-  onopen: ((event: unknown) => void) | null = null
-  onmessage: ((event: { data: unknown }) => void) | null = null
-  onclose: ((event: { code: number; reason: string; wasClean: boolean }) => void) | null = null
-  onerror: ((event: unknown) => void) | null = null
-
-  constructor(readonly url: string) {
-    sockets.push(this)
-  }
-  send(data: unknown): void {
-    if (this.readyState !== 1) throw new Error('InvalidStateError')
-    this.sent.push(data)
-  }
-  close(): void {
-    if (this.readyState < 2) this.readyState = 2
-  }
-  serverOpen(): void {
-    this.readyState = 1
-    this.onopen?.({})
-  }
-  serverSend(frame: object): void {
-    this.onmessage?.({ data: JSON.stringify(frame) })
-  }
-  frames(): { type: string; ch?: string; id?: string; data?: unknown }[] {
-    return this.sent.map((data) => JSON.parse(data as string) as { type: string })
-  }
-}
 
 function createClient(protocol = lifelineProtocol()): LifelineClient {
   return createLifeline({

@@ -3,52 +3,9 @@ import { Component, Profiler, StrictMode, type ReactNode } from 'react'
 import { renderToString } from 'react-dom/server'
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import {
-  createLifeline,
-  lifelineProtocol,
-  type LifelineClient,
-  type LifelineError,
-  type WebSocketLike,
-} from '../../src/core'
+import { createLifeline, lifelineProtocol, type LifelineClient, type LifelineError } from '../../src/core'
+import { FakeSocket, sockets } from '../support/fake-socket'
 import { LifelineProvider, useOutbox } from '../../src/react'
-
-const sockets: FakeSocket[] = []
-
-/** A WebSocket the test drives by hand. */
-class FakeSocket implements WebSocketLike {
-  readyState = 0
-  bufferedAmount = 0
-  binaryType = 'blob'
-  readonly sent: unknown[] = []
-  onopen: ((event: unknown) => void) | null = null
-  onmessage: ((event: { data: unknown }) => void) | null = null
-  onclose: ((event: { code: number; reason: string; wasClean: boolean }) => void) | null = null
-  onerror: ((event: unknown) => void) | null = null
-
-  constructor(readonly url: string) {
-    sockets.push(this)
-  }
-  send(data: unknown): void {
-    if (this.readyState !== 1) throw new Error('InvalidStateError')
-    this.sent.push(data)
-  }
-  close(): void {
-    if (this.readyState < 2) this.readyState = 2
-  }
-  serverOpen(): void {
-    this.readyState = 1
-    this.onopen?.({})
-  }
-  serverSend(frame: object | string): void {
-    this.onmessage?.({ data: typeof frame === 'string' ? frame : JSON.stringify(frame) })
-  }
-  pubs(): string[] {
-    return this.sent
-      .map((data) => JSON.parse(data as string) as { type: string; id?: string })
-      .filter((frame) => frame.type === 'pub')
-      .map((frame) => frame.id!)
-  }
-}
 
 function createClient(autoConnect = true): LifelineClient {
   return createLifeline({

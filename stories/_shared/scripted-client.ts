@@ -8,20 +8,10 @@ import {
   type LifelineErrorCode,
   type OutboxItem,
 } from '../../src/core'
+import { idleSnapshot } from '../../src/store'
 
-/** The snapshot of a client that has not connected yet. */
-export const idleSnapshot: ConnectionSnapshot = {
-  status: 'idle',
-  transport: null,
-  attempt: 0,
-  nextRetryAt: null,
-  lastClose: null,
-  lastError: null,
-  online: true,
-  latencyMs: null,
-  outbox: { queued: 0, inFlight: 0, failed: 0, bytes: 0 },
-  session: { id: null, resumed: null },
-}
+/** The snapshot of a client that has not connected yet (the store's own). */
+export { idleSnapshot }
 
 /** A client whose snapshot and outbox a story scripts: no socket, no timer but the optional countdown loop. */
 export interface ScriptedClient {

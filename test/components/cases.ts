@@ -10,20 +10,10 @@ import {
   type OutboxItem,
 } from '../../src/core'
 import { diagnosisError } from '../../src/core/diagnose'
+import { idleSnapshot } from '../../src/store'
 
 /** A healthy-looking idle snapshot to merge cases over. */
-export const idle: ConnectionSnapshot = {
-  status: 'idle',
-  transport: null,
-  attempt: 0,
-  nextRetryAt: null,
-  lastClose: null,
-  lastError: null,
-  online: true,
-  latencyMs: null,
-  outbox: { queued: 0, inFlight: 0, failed: 0, bytes: 0 },
-  session: { id: null, resumed: null },
-}
+export const idle: ConnectionSnapshot = idleSnapshot
 
 /** The `lastClose` of a close with `code` (meaning from the default table). */
 export function closed(code: number, reason = '', at = Date.now()): CloseInfo {

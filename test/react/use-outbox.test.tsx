@@ -18,17 +18,7 @@ function createClient(autoConnect = true): LifelineClient {
 
 function open(): FakeSocket {
   const socket = sockets.at(-1)!
-  act(() => {
-    socket.serverOpen()
-    socket.serverSend({
-      type: 'welcome',
-      session: 's-1',
-      resumed: false,
-      heartbeatMs: 25_000,
-      maxMessageBytes: 65_536,
-      resumeWindowMs: 120_000,
-    })
-  })
+  act(() => socket.serverWelcome())
   return socket
 }
 

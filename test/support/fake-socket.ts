@@ -28,6 +28,18 @@ export class FakeSocket implements WebSocketLike {
     this.readyState = 1
     this.onopen?.({})
   }
+  /** Opens and answers `hello` with a lifeline `welcome` (session `s-1` unless given). */
+  serverWelcome(session = 's-1'): void {
+    this.serverOpen()
+    this.serverSend({
+      type: 'welcome',
+      session,
+      resumed: false,
+      heartbeatMs: 25_000,
+      maxMessageBytes: 65_536,
+      resumeWindowMs: 120_000,
+    })
+  }
   /** A frame from the server: an object is sent as JSON, a string as it is. */
   serverSend(frame: unknown): void {
     this.onmessage?.({ data: typeof frame === 'string' ? frame : JSON.stringify(frame) })

@@ -17,8 +17,8 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  * session-expiry handling; the heartbeat; log redaction; runtime URL and message validation; and the hooks that
  * let a protocol (channels) and an outbox storage plug in without being bundled when unused.
  * useChannel adds the lifeline protocol, channel registry and channel store on top of the client.
- * Since the fallback issue both also carry the handshake-diagnostics wiring and the transport switch (+0.67 kB: budgets
- * 10.7 and 12 kB); the diagnosis itself (2 kB) loads on first use, behind a dynamic import, and is not counted.
+ * Since the fallback issue both also carry the handshake-diagnostics wiring and the transport switch (+0.8 kB: budgets
+ * 10.8 and 12.1 kB); the diagnosis itself (2 kB) loads on first use, behind a dynamic import, and is not counted.
  *
  * components is what ConnectionBanner, ReconnectCountdown and OfflineQueue add to an app that already uses the hooks
  * (the difference of two bundles). The 3 kB first aimed for is not met: 3.8 kB. Half a kilobyte is their English
@@ -28,12 +28,12 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  * @type {ReadonlyArray<import('./size.d.mts').SizeEntry>}
  */
 export const sizeEntries = [
-  { name: 'useWebSocket', exports: ['useWebSocket'], from: 'src/index.ts', budget: 10_700 },
+  { name: 'useWebSocket', exports: ['useWebSocket'], from: 'src/index.ts', budget: 10_800 },
   {
     name: 'useChannel',
     exports: ['useChannel', 'lifelineProtocol', 'LifelineProvider'],
     from: 'src/index.ts',
-    budget: 12_000,
+    budget: 12_100,
   },
   {
     name: 'components (added to the hooks)',

@@ -150,6 +150,8 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   /** Refusals (unauthorised, origin, path) diagnosed in a row, and the last kind logged, since the last open. */
   let refusals = 0
   let logged: Diagnosis['kind'] | null = null
+  /** The same finding twice in a row that changes nothing per attempt: no more probes until the next open. */
+  let settled = false
   let latencyMs: number | null = null
   let session: ConnectionSnapshot['session'] = { id: null, resumed: null }
   let learnedLimit = Infinity
@@ -242,6 +244,9 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   /** `connect()` and `retry()`. Nobody watches the network while idle, closed or failed: read it afresh first. */
   function start(type: 'CONNECT' | 'RETRY'): void {
     if (disposed) return
+    // Starting over: earlier findings (refusals, a settled diagnosis) no longer count.
+    if (type === 'RETRY') refusals = 0
+    if (type === 'RETRY') settled = false
     const online = env.network.get()
     if (!unwatch && online !== state.online) dispatch({ type: online ? 'ONLINE' : 'OFFLINE' })
     dispatch({ type })
@@ -351,7 +356,11 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
           heartbeat?.heard()
           protocol.received(data, link)
         },
-        error: (error) => current() && dispatch({ type: 'ERROR', error }),
+        error: (error) => {
+          // The browser's bare "error" of a failed upgrade says less than the diagnosis already in lastError: keep it.
+          const known = error.code === 'TRANSPORT_ERROR' && state.lastError?.code === 'HANDSHAKE_FAILED'
+          if (current() && !known) dispatch({ type: 'ERROR', error })
+        },
         close: (code, rawReason, wasClean) => {
           if (!current()) return
           transport = null
@@ -397,7 +406,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
    * a refusal seen twice in a row, honour a rate limit's wait, and log each new finding once per failure streak.
    */
   function diagnoseFailure(): void {
-    if (!diagnose || diagnosing) return
+    if (!diagnose || diagnosing || settled) return
     diagnosing = true
     const finish = (found: Diagnosis, error: LifelineError) => {
       diagnosing = false
@@ -407,6 +416,9 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       refusals = refused ? refusals + 1 : 0
       // A first 401 may be a stale token: the next attempt asks getToken() for a fresh one.
       if (found.kind === 'unauthorized' && refusals === 1) token = null
+      // Unreachable, down, offline or unknown twice: probing every retry would only double the requests (and the
+      // console noise) of an outage. A rate limit's wait and the fallback's evidence are read afresh each time.
+      settled = found.kind === logged && found.kind !== 'rate-limited' && found.kind !== 'upgrade-stripped'
       if (found.kind !== logged) {
         logged = found.kind
         const hint = error.hint ? ` ${error.hint}` : ''
@@ -455,6 +467,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       if (info && (info.id !== session.id || info.resumed !== session.resumed)) session = { ...info }
       refusals = 0
       logged = null
+      settled = false
       if (transportKind) fallback?.opened(transportKind)
       dispatch({ type: 'OPENED' })
       emitter.emit('open', undefined)

@@ -138,6 +138,35 @@ describe('handshake diagnostics in the client', () => {
     expect([failing.getSnapshot().status, nowhere.getSnapshot().status]).not.toContain('failed')
   })
 
+  it('probes an outage twice, not on every retry, and again after retry()', async () => {
+    const closed = await tinyServer(() => undefined)
+    await cleanups.pop()!()
+    let probes = 0
+    const { client: c, warnings } = client(closed.url, {
+      environment: {
+        WebSocket: NodeWebSocket as unknown as WebSocketConstructor,
+        fetch: (input, init) => {
+          // One probe, one GET (an unreachable host gets a second, no-cors one to tell it from a CORS refusal).
+          if (init?.mode !== 'no-cors') probes += 1
+          return fetch(input, init)
+        },
+      },
+    })
+    const codes: Array<string | undefined> = []
+    c.subscribe(() => {
+      const code = c.getSnapshot().lastError?.code
+      if (codes.at(-1) !== code) codes.push(code)
+    })
+    await waitFor(() => c.getSnapshot().attempt >= 6, 5000, 'six attempts')
+    expect(probes).toBe(2)
+    // Once diagnosed, the finding stays in lastError: no flicker back to a bare TRANSPORT_ERROR on each attempt.
+    expect(codes.slice(codes.indexOf('HANDSHAKE_FAILED'))).toEqual(['HANDSHAKE_FAILED'])
+    expect(diagnosisOf(c)?.kind).toBe('unreachable')
+    expect(warnings).toHaveLength(1)
+    c.retry()
+    await waitFor(() => probes === 3, 3000, 'a probe after retry()')
+  })
+
   it('is off by default outside browsers: a failed upgrade leaves the close in lastError and sends no probe', async () => {
     const server = await tinyServer((_, response) => {
       response.writeHead(503)

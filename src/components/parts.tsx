@@ -16,8 +16,8 @@ import {
   type SyntheticEvent,
   type RefAttributes,
 } from 'react'
-import { lifelineError, type ConnectionSnapshot, type LifelineClient } from '../core'
-import { LifelineContext } from '../react'
+import type { ConnectionSnapshot, LifelineClient } from '../core'
+import { useOptionalLifelineClient } from '../react'
 
 /** The elements parts render. */
 type Tag = 'p' | 'span' | 'button' | 'progress' | 'details' | 'summary'
@@ -130,10 +130,7 @@ const noSnapshot = () => null
 export function useSnapshot(
   explicit: LifelineClient | undefined,
 ): [client: LifelineClient | null, snapshot: ConnectionSnapshot | null] {
-  const shared = useContext(LifelineContext)
-  const client = explicit ?? shared
-  if (!client && typeof window !== 'undefined')
-    throw lifelineError('MISSING_PROVIDER', 'No lifeline client or provider')
+  const client = useOptionalLifelineClient(explicit)
   const read = client?.getSnapshot ?? noSnapshot
   return [client, useSyncExternalStore(client?.subscribe ?? noSubscription, read, read)]
 }

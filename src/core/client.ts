@@ -245,8 +245,10 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   function start(type: 'CONNECT' | 'RETRY'): void {
     if (disposed) return
     // Starting over: earlier findings (refusals, a settled diagnosis) no longer count.
-    if (type === 'RETRY') refusals = 0
-    if (type === 'RETRY') settled = false
+    if (type === 'RETRY') {
+      refusals = 0
+      settled = false
+    }
     const online = env.network.get()
     if (!unwatch && online !== state.online) dispatch({ type: online ? 'ONLINE' : 'OFFLINE' })
     dispatch({ type })

@@ -1,6 +1,9 @@
 import type { Timers } from './environment'
 import { LifelineError } from './errors'
+import { httpUrl, MAX_RETRY_AFTER_MS, parseRetryAfterHeader } from './http'
 import { safeJsonParse } from './json'
+
+export { MAX_RETRY_AFTER_MS, parseRetryAfterHeader }
 
 /** What most likely made a WebSocket handshake fail, as told by probing the same URL over HTTP. */
 export type DiagnosisKind =
@@ -54,30 +57,10 @@ export interface DiagnoseEnvironment {
   timers?: Timers
 }
 
-/** Longest wait a server can ask for through `Retry-After`; longer values are clamped to it. */
-export const MAX_RETRY_AFTER_MS = 5 * 60_000
-
 /** Bytes of the probe's body read at most; the rest is never downloaded. */
 const MAX_BODY_BYTES = 4096
 const MAX_REASON_CHARS = 200
 const DEFAULT_TIMEOUT_MS = 5000
-
-const weekday = /^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,? /i
-
-/**
- * Reads a `Retry-After` header: delay-seconds or an HTTP date (RFC 9110 §10.2.3), in ms clamped to
- * [0, {@link MAX_RETRY_AFTER_MS}]. `null` when absent or unreadable (negative, fractional, `NaN`, garbage dates): the
- * caller then backs off on its own. A date in the past is 0; callers still apply their own minimum delay.
- */
-export function parseRetryAfterHeader(value: string | null | undefined, now: number): number | null {
-  if (typeof value !== 'string') return null
-  const text = value.trim()
-  let ms: number
-  if (/^\d+$/.test(text)) ms = Number(text) * 1000
-  else if (weekday.test(text)) ms = Date.parse(text) - now
-  else return null
-  return Number.isNaN(ms) ? null : Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS)
-}
 
 // Control characters, format characters (bidi overrides, zero-width), lone surrogates, line/paragraph separators.
 const unsafeText = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/gu
@@ -97,15 +80,8 @@ export function sanitizeReason(value: unknown): string | null {
  * `null` for anything else.
  */
 export function probeUrlFor(url: string): string | null {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    return null
-  }
-  const scheme = { 'ws:': 'http:', 'wss:': 'https:', 'http:': 'http:', 'https:': 'https:' }[parsed.protocol]
-  if (scheme === undefined) return null
-  return `${scheme}//${parsed.host}${parsed.pathname}`
+  const parsed = httpUrl(url)
+  return parsed && `${parsed.protocol}//${parsed.host}${parsed.pathname}`
 }
 
 // Inline so bundlers drop the table from production builds, as errors.ts does: hints are for developers (the

@@ -1,7 +1,7 @@
 import type { Diagnosis } from './diagnose'
 import type { Environment, Timers } from './environment'
 import { createLongPollTransport, type FetchLike, type LongPollTransportConfig } from './longpoll-transport'
-import type { Transport, TransportHandlers } from './transport'
+import { createWebSocketTransport, type Transport, type TransportHandlers } from './transport'
 import type { OutboundData, TransportKind } from './types'
 
 /** Options of {@link longPollFallback}. DESIGN §5. */
@@ -185,33 +185,30 @@ export function longPollFallback(options: LongPollFallbackOptions = {}): Transpo
         const WebSocketClass = env.WebSocket
         if (!WebSocketClass) return done(false)
         let settled = false
-        let socket: InstanceType<NonNullable<Environment['WebSocket']>>
+        let socket: Transport | null = null
         const finish = (ok: boolean) => {
           if (settled) return
           settled = true
           cancelTimeout()
           probeSocket = null
-          socket.onopen = socket.onmessage = socket.onclose = null
-          socket.onerror = () => undefined
-          try {
-            if (socket.readyState < 2) socket.close(1000)
-          } catch (_error) {
-            // already closing
-          }
+          socket?.close(1000, '')
           done(ok)
         }
-        try {
-          socket =
-            host.protocols === undefined ? new WebSocketClass(host.url) : new WebSocketClass(host.url, host.protocols)
-        } catch (_error) {
-          return done(false)
-        }
         const cancelTimeout = host.later(() => finish(false), probeTimeoutMs)
+        try {
+          socket = createWebSocketTransport(
+            { url: host.url, protocols: host.protocols, WebSocket: WebSocketClass, binaryType: 'arraybuffer' },
+            {
+              open: () => socket?.send(host.ping()),
+              message: () => finish(true),
+              close: () => finish(false),
+              error: () => undefined,
+            },
+          )
+        } catch (_error) {
+          return finish(false)
+        }
         probeSocket = { close: () => finish(false) }
-        socket.onopen = () => socket.send(host.ping())
-        socket.onmessage = () => finish(true)
-        socket.onclose = () => finish(false)
-        socket.onerror = () => undefined
       }
 
       return {

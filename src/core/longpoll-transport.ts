@@ -1,4 +1,5 @@
 import { parseRetryAfter } from './close-codes'
+import { httpUrl, parseRetryAfterHeader } from './http'
 import type { Timers } from './environment'
 import { InvalidUrlError, LifelineError } from './errors'
 import { safeJsonParse } from './json'
@@ -99,39 +100,11 @@ export const LONG_POLL_CURSOR_HEADER = 'Lifeline-Cursor'
  * the path, the query kept. Throws `InvalidUrlError` for other schemes.
  */
 export function longPollUrl(url: string): string {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    throw new InvalidUrlError(url)
-  }
-  const scheme = { 'ws:': 'http:', 'wss:': 'https:', 'http:': 'http:', 'https:': 'https:' }[parsed.protocol]
-  if (!scheme || parsed.username || parsed.password) throw new InvalidUrlError(url)
-  parsed.protocol = scheme
+  const parsed = httpUrl(url)
+  if (!parsed || parsed.username || parsed.password) throw new InvalidUrlError(url)
   parsed.pathname = `${parsed.pathname.replace(/\/+$/, '')}/poll`
   parsed.hash = ''
   return parsed.href
-}
-
-/**
- * Parses `Retry-After` (seconds or an HTTP date) into ms within `range`; null when absent or unreadable.
- */
-export function parseRetryAfterHeader(
-  value: string | null,
-  now: number,
-  range: readonly [number, number],
-): number | null {
-  if (value === null) return null
-  const text = value.trim()
-  let ms: number
-  if (/^\d+$/.test(text)) ms = Number(text) * 1000
-  else if (!/^[A-Za-z]{3}, /.test(text)) return null
-  else {
-    const date = Date.parse(text)
-    if (Number.isNaN(date)) return null
-    ms = date - now
-  }
-  return Math.min(range[1], Math.max(range[0], ms))
 }
 
 /** UTF-8 bytes of `text` (a lone surrogate counts as the 3 bytes of U+FFFD it becomes). */

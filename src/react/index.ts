@@ -1,4 +1,4 @@
-export { LifelineContext, useLifelineClient } from './context'
+export { LifelineContext, useLifelineClient, useOptionalLifelineClient } from './context'
 export { LifelineProvider } from './lifeline-provider'
 export type { LifelineProviderProps } from './lifeline-provider'
 export { useConnection } from './use-connection'

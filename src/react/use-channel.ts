@@ -1,5 +1,5 @@
 'use client'
-import { useContext, useMemo, useRef, useSyncExternalStore } from 'react'
+import { useMemo, useRef, useSyncExternalStore } from 'react'
 import {
   lifelineError,
   type ChannelGap,
@@ -9,7 +9,7 @@ import {
   type LifelineProtocol,
 } from '../core'
 import { createChannelStore, type ChannelState } from '../store'
-import { LifelineContext } from './context'
+import { notReady, useOptionalLifelineClient } from './context'
 
 /** Options of {@link useChannel}. Callbacks are always the latest ones and never resubscribe. */
 export interface UseChannelOptions<T = unknown> {
@@ -47,11 +47,13 @@ export interface UseChannelResult<T = unknown> {
   gaps: readonly ChannelGap[]
 }
 
-const emptyState: ChannelState = { messages: [], last: null, status: { state: 'pending', resumed: null, error: null }, gaps: [] }
-const noStore = { getState: () => emptyState, subscribe: () => () => undefined }
-const notReady = (): string => {
-  throw lifelineError('MISSING_PROVIDER', 'no client yet')
+const emptyState: ChannelState = {
+  messages: [],
+  last: null,
+  status: { state: 'pending', resumed: null, error: null },
+  gaps: [],
 }
+const noStore = { getState: () => emptyState, subscribe: () => () => undefined }
 
 /**
  * Subscribes this component to a channel of a lifeline server (a client created with `protocol: lifelineProtocol()`).
@@ -60,10 +62,8 @@ const notReady = (): string => {
  * @example const { messages, publish, status } = useChannel<ChatLine>('room:42', { history: 50 })
  */
 export function useChannel<T = unknown>(name: string, options: UseChannelOptions<T> = {}): UseChannelResult<T> {
-  const shared = useContext(LifelineContext)
-  const client = options.client ?? shared
   // Server rendering under a provider that creates its client on mount: render the empty state.
-  if (!client && typeof window !== 'undefined') throw lifelineError('MISSING_PROVIDER', 'No lifeline client or provider')
+  const client = useOptionalLifelineClient(options.client)
   const protocol = client?.protocol as LifelineProtocol | undefined
   if (protocol && protocol.name !== 'lifeline') throw lifelineError('WRONG_PROTOCOL')
 
@@ -82,7 +82,10 @@ export function useChannel<T = unknown>(name: string, options: UseChannelOptions
     [protocol, name, history],
   )
   const state = useSyncExternalStore(store.subscribe, store.getState, noStore.getState) as ChannelState<T>
-  const publish = useMemo(() => (protocol ? (data: unknown) => protocol.publish(name, data) : notReady), [protocol, name])
+  const publish = useMemo(
+    () => (protocol ? (data: unknown) => protocol.publish(name, data) : notReady),
+    [protocol, name],
+  )
   return {
     messages: state.messages,
     last: state.last,

@@ -1,7 +1,7 @@
 'use client'
-import { useContext, useSyncExternalStore } from 'react'
-import { lifelineError, type LifelineClient, type OutboxItem } from '../core'
-import { LifelineContext } from './context'
+import { useSyncExternalStore } from 'react'
+import type { LifelineClient, OutboxItem } from '../core'
+import { notReady, useOptionalLifelineClient } from './context'
 
 /** What {@link useOutbox} returns. */
 export interface UseOutboxResult {
@@ -16,19 +16,14 @@ export interface UseOutboxResult {
 const none: readonly OutboxItem[] = []
 const noItems = () => none
 const noSubscription = () => () => undefined
-const notReady = (): void => {
-  throw lifelineError('MISSING_PROVIDER', 'no client yet')
-}
 
 /**
  * The outbox of the nearest provider's client (or `client`): items with their state, and retry/discard actions.
  * Re-renders only when the items change.
  */
 export function useOutbox(client?: LifelineClient | null): UseOutboxResult {
-  const shared = useContext(LifelineContext)
-  const found = client ?? shared
   // Server rendering under a provider that creates its client on mount: render an empty outbox.
-  if (!found && typeof window !== 'undefined') throw lifelineError('MISSING_PROVIDER', 'No lifeline client or provider')
+  const found = useOptionalLifelineClient(client)
   const items = useSyncExternalStore(found?.subscribe ?? noSubscription, found?.outbox.items ?? noItems, noItems)
   return { items, retry: found?.outbox.retry ?? notReady, discard: found?.outbox.discard ?? notReady }
 }

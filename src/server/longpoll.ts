@@ -5,9 +5,8 @@ import type { ConnectionRequest } from './connection'
 import { errorName } from './errors'
 import { LongPollSocket } from './longpoll-socket'
 import type { PollResponder } from './longpoll-socket'
-import { isPrincipal } from './options'
 import type { AuthRequest, Principal, ResolvedServerOptions, ServerLog } from './options'
-import { originRefusal, pathnameOf } from './upgrade'
+import { authenticateRequest, authRequestOf, originRefusal, pathnameOf } from './upgrade'
 
 /** Header carrying the long-poll connection id (never the URL: it is a bearer secret). */
 export const CONNECTION_HEADER = 'Lifeline-Connection'
@@ -253,25 +252,12 @@ export function createLongPollHandler(context: LongPollContext): LongPollHandler
     answer: (status: number, body: Record<string, unknown> | null, headers?: Record<string, string>) => void,
     origin: string | undefined,
   ): Promise<void> {
-    const authRequest: AuthRequest = {
-      headers: request.headers,
-      url: request.url ?? '',
-      remoteAddress: request.socket.remoteAddress,
-    }
-    let principal: Principal | null = null
-    if (context.authenticateUpgrade) {
-      let result: unknown
-      try {
-        result = await context.authenticateUpgrade(authRequest)
-      } catch (error) {
-        log('warn', 'authenticateUpgrade threw', { error: errorName(error) })
-        return answer(500, { error: 'authentication failed' })
+    const auth = await authenticateRequest(context.authenticateUpgrade, request, log)
+    if ('status' in auth) {
+      if (auth.status === 401) {
+        log('warn', 'long-poll refused: unauthorized', { remoteAddress: request.socket.remoteAddress ?? null })
       }
-      if (!isPrincipal(result)) {
-        log('warn', 'long-poll refused: unauthorized', { remoteAddress: authRequest.remoteAddress ?? null })
-        return answer(401, { error: 'unauthorized' })
-      }
-      principal = result
+      return answer(auth.status, { error: auth.error })
     }
     const body = await readBody(request, options.maxPayload, options.handshakeTimeoutMs)
     if (body === null) return
@@ -286,7 +272,7 @@ export function createLongPollHandler(context: LongPollContext): LongPollHandler
       socket.active -= 1
       socket.lastActivity = performance.now()
     })
-    context.accept(socket, authRequest, principal)
+    context.accept(socket, authRequestOf(request), auth.principal)
     deliver(socket, frames, answer, { connection: socket.id }, { [CONNECTION_HEADER]: socket.id })
   }
 

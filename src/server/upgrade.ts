@@ -51,11 +51,35 @@ export function refuseUpgrade(socket: Duplex, status: number, error: string): vo
   socket.end(`${head}\r\n\r\n${body}`)
 }
 
-const authRequestOf = (request: IncomingMessage): AuthRequest => ({
+export const authRequestOf = (request: IncomingMessage): AuthRequest => ({
   headers: request.headers,
   url: request.url ?? '',
   remoteAddress: request.socket.remoteAddress,
 })
+
+/** What {@link authenticateRequest} decided: the principal (`null` without a hook), or the refusal to answer with. */
+export type Authentication = { principal: Principal | null } | { status: 401 | 500; error: string }
+
+/**
+ * Runs `authenticateUpgrade` on a request, as the upgrade, its HTTP probe and long-poll all do: no hook lets everyone
+ * in, a hook that throws is a 500 (logged, without the error's message), anything but a principal a 401.
+ */
+export async function authenticateRequest(
+  hook: UpgradeContext['authenticateUpgrade'],
+  request: IncomingMessage,
+  log: ServerLog,
+  details: Record<string, unknown> = {},
+): Promise<Authentication> {
+  if (!hook) return { principal: null }
+  let result: unknown
+  try {
+    result = await hook(authRequestOf(request))
+  } catch (error) {
+    log('warn', 'authenticateUpgrade threw', { ...details, error: errorName(error) })
+    return { status: 500, error: 'authentication failed' }
+  }
+  return isPrincipal(result) ? { principal: result } : { status: 401, error: 'unauthorized' }
+}
 
 /**
  * Checks an upgrade request for our path (origin, then `authenticateUpgrade`) and completes the handshake, all before
@@ -91,25 +115,14 @@ export async function handleUpgrade(
     log('warn', 'upgrade refused: ' + refusal, details)
     return refuseUpgrade(socket, 403, refusal)
   }
-  let principal: Principal | null = null
-  if (context.authenticateUpgrade) {
-    let result: unknown
-    try {
-      result = await context.authenticateUpgrade(authRequestOf(request))
-    } catch (error) {
-      log('warn', 'authenticateUpgrade threw', {
-        ...details,
-        error: errorName(error),
-      })
-      return refuseUpgrade(socket, 500, 'authentication failed')
-    }
-    if (socket.destroyed) return done()
-    if (!isPrincipal(result)) {
-      log('warn', 'upgrade refused: unauthorized', details)
-      return refuseUpgrade(socket, 401, 'unauthorized')
-    }
-    principal = result
+  const auth = await authenticateRequest(context.authenticateUpgrade, request, log, details)
+  if ('status' in auth && auth.status === 500) return refuseUpgrade(socket, 500, auth.error)
+  if (socket.destroyed) return done()
+  if ('status' in auth) {
+    log('warn', 'upgrade refused: unauthorized', details)
+    return refuseUpgrade(socket, auth.status, auth.error)
   }
+  const { principal } = auth
   if (context.closing()) return refuseUpgrade(socket, 503, 'server shutting down')
   context.wss.handleUpgrade(request, socket, head, (webSocket) => {
     done()
@@ -145,15 +158,7 @@ export async function handleProbe(
     origin === undefined
       ? {}
       : { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' }
-  if (context.authenticateUpgrade) {
-    let result: unknown
-    try {
-      result = await context.authenticateUpgrade(authRequestOf(request))
-    } catch (error) {
-      context.log('warn', 'authenticateUpgrade threw', { error: errorName(error) })
-      return answer(500, 'authentication failed', cors)
-    }
-    if (!isPrincipal(result)) return answer(401, 'unauthorized', cors)
-  }
+  const auth = await authenticateRequest(context.authenticateUpgrade, request, context.log)
+  if ('status' in auth) return answer(auth.status, auth.error, cors)
   answer(426, 'upgrade required', { ...cors, Upgrade: 'websocket' })
 }

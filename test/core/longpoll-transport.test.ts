@@ -4,12 +4,12 @@ import {
   createLongPollTransport,
   longPollUrl,
   LongPollError,
-  parseRetryAfterHeader,
   type FetchInitLike,
   type FetchLike,
   type FetchResponseLike,
   type LongPollTransportConfig,
 } from '../../src/core/longpoll-transport'
+import { parseRetryAfterHeader } from '../../src/core/http'
 import type { Transport } from '../../src/core/transport'
 
 interface Call {

@@ -18,7 +18,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  * let a protocol (channels) and an outbox storage plug in without being bundled when unused.
  * useChannel adds the lifeline protocol, channel registry and channel store on top of the client.
  * Since the fallback issue both also carry the handshake-diagnostics wiring and the transport switch (+0.8 kB: budgets
- * 10.8 and 12.1 kB); the diagnosis itself (2 kB) loads on first use, behind a dynamic import, and is not counted.
+ * 10.8 and 12.2 kB); the diagnosis itself (2 kB) loads on first use, behind a dynamic import, and is not counted.
  *
  * components is what ConnectionBanner, ReconnectCountdown and OfflineQueue add to an app that already uses the hooks
  * (the difference of two bundles). The 3 kB first aimed for is not met: 3.8 kB. Half a kilobyte is their English
@@ -33,7 +33,7 @@ export const sizeEntries = [
     name: 'useChannel',
     exports: ['useChannel', 'lifelineProtocol', 'LifelineProvider'],
     from: 'src/index.ts',
-    budget: 12_100,
+    budget: 12_200,
   },
   {
     name: 'components (added to the hooks)',

@@ -149,6 +149,9 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   let diagnosing = false
   /** Refusals (unauthorised, origin, path) diagnosed in a row, and the last kind logged, since the last open. */
   let refusals = 0
+  /** Tokens fetched so far, and how many there were when a 401 first asked for a fresh one (null: not asked). */
+  let tokens = 0
+  let staleTokens: number | null = null
   let logged: Diagnosis['kind'] | null = null
   /** The same finding twice in a row that changes nothing per attempt: no more probes until the next open. */
   let settled = false
@@ -247,6 +250,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     // Starting over: earlier findings (refusals, a settled diagnosis) no longer count.
     if (type === 'RETRY') {
       refusals = 0
+      staleTokens = null
       settled = false
     }
     const online = env.network.get()
@@ -307,6 +311,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       requestToken().then(
         (value) => {
           token = value
+          tokens += 1
           if (epoch === state.epoch && state.status === 'connecting') createTransport(epoch)
         },
         (error: unknown) => {
@@ -410,17 +415,27 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   function diagnoseFailure(): void {
     if (!diagnose || diagnosing || settled) return
     diagnosing = true
+    const usedTokens = tokens
     const finish = (found: Diagnosis, error: LifelineError) => {
       diagnosing = false
       if (disposed) return
       fallback?.diagnosed(found)
       const refused = found.kind === 'unauthorized' || found.kind === 'origin-refused' || found.kind === 'wrong-path'
       refusals = refused ? refusals + 1 : 0
-      // A first 401 may be a stale token: the next attempt asks getToken() for a fresh one.
-      if (found.kind === 'unauthorized' && refusals === 1) token = null
+      let stop = refusals >= 2
+      if (found.kind === 'unauthorized' && options.getToken) {
+        // A first 401 may be a stale token: ask getToken() for a fresh one, and stop only once a fresh one was refused
+        // too (an attempt already under way with the old token proves nothing).
+        if (staleTokens === null) {
+          staleTokens = usedTokens
+          token = null
+        }
+        stop = usedTokens > staleTokens
+      }
       // Unreachable, down, offline or unknown twice: probing every retry would only double the requests (and the
       // console noise) of an outage. A rate limit's wait and the fallback's evidence are read afresh each time.
-      settled = found.kind === logged && found.kind !== 'rate-limited' && found.kind !== 'upgrade-stripped'
+      // (Refusals are not settled this way: they are decided by stopping.)
+      settled = found.kind === logged && !refused && found.kind !== 'rate-limited' && found.kind !== 'upgrade-stripped'
       if (found.kind !== logged) {
         logged = found.kind
         const hint = error.hint ? ` ${error.hint}` : ''
@@ -429,7 +444,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       }
       if (state.status === 'open') return
       const holdMs = found.kind === 'rate-limited' ? found.retryAfterMs : null
-      dispatch({ type: 'DIAGNOSED', error, stop: refusals >= 2, holdMs })
+      dispatch({ type: 'DIAGNOSED', error, stop, holdMs })
     }
     import('./diagnose').then(
       ({ diagnoseHandshake, diagnosisError }) =>
@@ -468,6 +483,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     ready(info) {
       if (info && (info.id !== session.id || info.resumed !== session.resumed)) session = { ...info }
       refusals = 0
+      staleTokens = null
       logged = null
       settled = false
       if (transportKind) fallback?.opened(transportKind)

@@ -58,6 +58,31 @@ describe('handshake diagnostics in the client', () => {
     expect(warnings.join()).not.toMatch(/token-\d/)
   })
 
+  it('an attempt already under way with the refused token does not count: it stops only once a fresh token was refused', async () => {
+    // Upgrades take 300 ms to refuse and probes 150 ms, so an attempt that began with the old token (FAST backoff:
+    // 50–100 ms here) is still under way when the first diagnosis asks for a new token, and fails after it.
+    let tokens = 0
+    const refusedWith: number[] = []
+    const server = await testServer({
+      authenticateUpgrade: async (request) => {
+        const upgrade = request.headers.upgrade !== undefined
+        const generation = tokens
+        await new Promise((resolve) => setTimeout(resolve, upgrade ? 300 : 150))
+        if (upgrade) refusedWith.push(generation)
+        return null
+      },
+    })
+    const { client: c } = client(server.url, { getToken: () => `token-${String(++tokens)}`, maxDelayMs: 100 })
+    let refusedWhenFailed: number[] = []
+    c.subscribe(() => {
+      if (c.getSnapshot().status === 'failed' && !refusedWhenFailed.length) refusedWhenFailed = [...refusedWith]
+    })
+    await waitFor(() => c.getSnapshot().status === 'failed', 8000, 'failed')
+    expect(diagnosisOf(c)).toMatchObject({ kind: 'unauthorized', status: 401 })
+    // Given up only after an attempt made with the fresh token (generation 2) was refused as well.
+    expect(refusedWhenFailed).toContain(2)
+  })
+
   it('a wrong path (404) stops after two attempts instead of retrying forever', async () => {
     const server = await testServer()
     const { client: c } = client(server.url.replace(/\/lifeline$/, '/nope'))

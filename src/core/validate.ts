@@ -6,6 +6,7 @@ import {
   type OptionIssue,
 } from './errors'
 import type { PageLocation } from './environment'
+import { jsonDepth } from './json'
 import type { OutboundData } from './types'
 
 /**
@@ -53,6 +54,25 @@ export function measureMessage(data: OutboundData): number {
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength
   if (typeof Blob !== 'undefined' && data instanceof Blob) return data.size
   throw new InvalidMessageError(`unsupported type ${data === null ? 'null' : typeof data}`)
+}
+
+/**
+ * The JSON text of a message value, or `InvalidMessageError` for a value JSON cannot represent (BigInt, a cycle,
+ * `undefined`) and for one nesting arrays and objects deeper than `maxDepth`, which the server would refuse. Data
+ * thousands of levels deep overflows `JSON.stringify`'s recursion first: that RangeError (the `cause`) is reported as
+ * not serialisable.
+ */
+export function jsonText(value: unknown, maxDepth: number): string {
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value)
+  } catch (error) {
+    throw new InvalidMessageError('not JSON-serialisable', error)
+  }
+  if (text === undefined) throw new InvalidMessageError(`${typeof value} has no JSON form`)
+  if (jsonDepth(text, maxDepth) > maxDepth)
+    throw new InvalidMessageError(`nested deeper than ${String(maxDepth)} levels`)
+  return text
 }
 
 /** Collects option problems so that one error lists every bad field. */

@@ -6,6 +6,12 @@
 /** Protocol version spoken by this library. */
 export const PROTOCOL_VERSION = 1
 
+/**
+ * Deepest nesting of arrays and objects in one frame, the frame object itself counting as level 1 (so the `data` of a
+ * `pub` or `msg` nests at most 63 levels). Deeper frames are refused without being parsed (docs/protocol.md §1, §4).
+ */
+export const MAX_JSON_DEPTH = 64
+
 /** Where a client stands in one channel's stream: the epoch names the stream, seq the last message seen in it. */
 export interface StreamPosition {
   /** Opaque id of the channel's current history; changes whenever history is lost (so seqs restart). */
@@ -79,6 +85,8 @@ export const WireErrorCodes = {
   forbidden: 'FORBIDDEN',
   /** The server failed (hook threw, broker unavailable); retrying later may work. */
   serverError: 'SERVER_ERROR',
+  /** A `pub` nesting arrays and objects deeper than the server's limit ({@link MAX_JSON_DEPTH} at most). */
+  tooDeep: 'TOO_DEEP',
 } as const
 
 /** One of {@link WireErrorCodes}. */

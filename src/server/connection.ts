@@ -5,7 +5,8 @@ import type { ClientFrame, ServerFrame, WireErrorCode } from '../core'
 import type { Broker, BrokerMessage } from './broker'
 import { errorName } from './errors'
 import { channelProblem, encodeFrame, encodeMessage, parseClientFrame } from './frames'
-import { TokenBucket } from './limits'
+import type { FrameProblem } from './frames'
+import { flowLimits, InboundQueue, QUEUE_FULL_RETRY_AFTER_MS, TokenBucket } from './limits'
 import { isPrincipal } from './options'
 import type {
   AuthorizeRequest,
@@ -19,8 +20,6 @@ import type { Session, SessionOwner } from './sessions'
 import type { ConnectionSocket } from './socket'
 import { Subscription } from './subscription'
 
-/** Frames waiting for an earlier one (an authentication, an authorisation, a publish) before the connection closes. */
-const MAX_QUEUED_FRAMES = 1024
 /** Time a closing connection gets to finish the close handshake before its socket is destroyed. */
 const CLOSE_GRACE_MS = 1000
 
@@ -73,8 +72,11 @@ export class Connection implements SessionOwner {
   closing = false
   lastSeenAt: number
   readonly subscriptions = new Map<string, Subscription>()
-  private readonly queue: ClientFrame[] = []
+  /** Frames waiting for an earlier one (an authentication, an authorisation, a publish), under flow control. */
+  private readonly queue: InboundQueue<ClientFrame>
   private draining = false
+  /** A valid `hello` was read: before it, any frame but `hello` or `ping` closes with 1008. */
+  private helloRead = false
   private greeting = false
   private readonly bucket: TokenBucket | null
   private helloTimer: NodeJS.Timeout | null
@@ -92,6 +94,7 @@ export class Connection implements SessionOwner {
     this.bucket = options.rateLimit
       ? new TokenBucket(options.rateLimit.messages, options.rateLimit.perMs, () => performance.now())
       : null
+    this.queue = new InboundQueue(flowLimits(options), socket)
     this.helloTimer = setTimeout(() => this.close(CloseCodes.tokenInvalid, 'hello timeout'), options.helloTimeoutMs)
     socket.on('message', (data: RawData | string, isBinary: boolean) => this.received(data, isBinary))
     socket.on('pong', () => {
@@ -107,6 +110,8 @@ export class Connection implements SessionOwner {
     this.closing = true
     this.stopHelloTimer()
     this.socket.close(code, reason)
+    // A paused socket would never read the peer's close frame; whatever it reads from now on is dropped.
+    this.queue.resume()
     this.closeTimer = setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS)
   }
 
@@ -125,6 +130,8 @@ export class Connection implements SessionOwner {
 
   /** Heartbeat tick: terminates a connection silent for longer than the timeout, else pings it. */
   checkLiveness(now: number): void {
+    // While paused by flow control the peer's frames (pongs included) wait unread: the silence is the server's own.
+    if (this.queue.paused) this.lastSeenAt = now
     if (now - this.lastSeenAt > this.context.options.heartbeatTimeoutMs) {
       this.log('warn', 'connection reaped: silent for longer than the heartbeat timeout')
       this.terminate()
@@ -172,28 +179,39 @@ export class Connection implements SessionOwner {
       return
     }
     if (isBinary) {
-      this.sendError(WireErrorCodes.binaryNotSupported, 'binary frames are not part of the protocol')
+      this.refused({ code: WireErrorCodes.binaryNotSupported, reason: 'binary frames are not part of the protocol' })
       return
     }
     const text = textOf(data)
-    const parsed = parseClientFrame(text)
+    const parsed = parseClientFrame(text, this.context.options.maxJsonDepth)
     if (!parsed.ok) {
-      if (parsed.id !== undefined)
-        this.sendFrame({ type: 'nack', id: parsed.id, code: parsed.code, reason: parsed.reason })
-      else this.sendError(parsed.code, parsed.reason, parsed.ch)
+      this.refused(parsed)
       return
     }
-    if (parsed.frame.type === 'ping') {
+    const { frame } = parsed
+    if (frame.type === 'ping') {
       this.sendFrame({ type: 'pong' })
       return
     }
-    if (this.queue.length >= MAX_QUEUED_FRAMES) {
-      this.log('warn', 'too many frames waiting')
-      this.close(1013, 'too many frames waiting')
+    if (!this.helloRead) {
+      if (frame.type !== 'hello') return this.close(1008, 'hello expected first')
+      this.helloRead = true
+    }
+    if (!this.queue.push(frame, Buffer.byteLength(text))) {
+      this.log('warn', 'too many frames waiting', { frames: this.queue.length })
+      const retryAfterMs = Math.max(QUEUE_FULL_RETRY_AFTER_MS, this.bucket?.retryAfterMs() ?? 0)
+      this.close(CloseCodes.rateLimited, JSON.stringify({ retryAfterMs }))
       return
     }
-    this.queue.push(parsed.frame)
     if (!this.draining) void this.drain()
+  }
+
+  /** A frame that cannot be handled: answered with an error (a nack for a readable pub), or before `hello` a 1008. */
+  private refused(problem: FrameProblem): void {
+    if (!this.helloRead) return this.close(1008, 'hello expected first')
+    if (problem.id !== undefined)
+      this.sendFrame({ type: 'nack', id: problem.id, code: problem.code, reason: problem.reason })
+    else this.sendError(problem.code, problem.reason, problem.ch)
   }
 
   /** Handles queued frames one at a time, so each is answered in order and sees the effects of the previous one. */
@@ -350,12 +368,7 @@ export class Connection implements SessionOwner {
   private async publish(frame: Pub, session: Session<Connection>): Promise<void> {
     const { id, ch } = frame
     const nack = (code: WireErrorCode, reason: string): void => this.sendFrame({ type: 'nack', id, code, reason })
-    const previous = session.dedupe.get(id)
-    // A duplicate (a resend after a lost ack) is acknowledged again but never published twice.
-    if (previous === 'acked' || (previous !== undefined && (await previous))) {
-      this.sendFrame({ type: 'ack', id })
-      return
-    }
+    // Checked before the dedupe lookup, resends included: a refused publish is never acknowledged, whatever its id.
     const problem = channelProblem(ch, this.context.options.maxChannelNameLength)
     if (problem) return nack(WireErrorCodes.invalidChannel, problem)
     const allowed = await this.allowed('publish', ch)
@@ -364,6 +377,13 @@ export class Connection implements SessionOwner {
       this.log('warn', 'publish refused', { channel: ch })
       return nack(WireErrorCodes.forbidden, 'not allowed to publish')
     }
+    const previous = session.dedupe.get(id)
+    // A duplicate (a resend after a lost ack) is acknowledged again but never published twice.
+    if (previous === 'acked' || (previous !== undefined && (await previous))) {
+      this.sendFrame({ type: 'ack', id })
+      return
+    }
+    // `data` comes from a frame at most maxJsonDepth (≤ 64) levels deep: JSON.stringify's recursion cannot overflow.
     const published = this.context.broker.publish(ch, JSON.stringify(frame.data)).then(
       (position) => {
         if (this.principal) {
@@ -397,7 +417,7 @@ export class Connection implements SessionOwner {
     this.stopHelloTimer()
     if (this.closeTimer !== null) clearTimeout(this.closeTimer)
     this.closeTimer = null
-    this.queue.length = 0
+    this.queue.clear()
     for (const subscription of this.subscriptions.values()) subscription.stop()
     this.subscriptions.clear()
     this.log('info', 'connection closed', { code })

@@ -12,7 +12,8 @@ export class LifelineServerError extends Error {
 
   constructor(code: LifelineServerErrorCode, message: string, options?: ErrorOptions) {
     super(message, options)
-    this.name = new.target.name
+    // A literal, not `new.target.name`: minifiers rename classes.
+    this.name = 'LifelineServerError'
     this.code = code
   }
 }

@@ -1,4 +1,4 @@
-import { safeJsonParse, WireErrorCodes } from '../core'
+import { jsonDepth, MAX_JSON_DEPTH, WireErrorCodes } from '../core'
 import type { ClientFrame, ServerFrame, StreamPosition, WireErrorCode } from '../core'
 
 /** Longest client message id, session id or epoch accepted. */
@@ -45,19 +45,27 @@ const invalid = (reason: string, extra?: { id?: string; ch?: string }): ParsedFr
   ...extra,
 })
 
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
 /**
  * Parses and checks one text frame against the protocol's client frames. Unknown extra fields are ignored (newer
- * clients may send them); a wrong or missing field is a problem, never an exception.
+ * clients may send them); a wrong or missing field is a problem, never an exception. A frame nesting arrays and
+ * objects deeper than `maxDepth` is refused before it is parsed: `nack{TOO_DEEP}` for a `pub` whose id can be read,
+ * `error{INVALID_FRAME}` for anything else. So no parsed value is deeper than `maxDepth`, and re-serialising one with
+ * `JSON.stringify` (recursive) is safe.
  */
-export function parseClientFrame(text: string): ParsedFrame {
+export function parseClientFrame(text: string, maxDepth: number = MAX_JSON_DEPTH): ParsedFrame {
+  if (jsonDepth(text, maxDepth) > maxDepth) return tooDeep(text, maxDepth)
   let value: unknown
   try {
-    value = safeJsonParse(text)
+    // Depth checked above; JSON.parse keeps every key, `__proto__` included, as an own data property.
+    value = JSON.parse(text)
   } catch (_error) {
     return invalid('frame is not JSON')
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return invalid('frame is not an object')
-  const fields = value as Record<string, unknown>
+  if (!isRecord(value)) return invalid('frame is not an object')
+  const fields = value
   const ch = typeof fields.ch === 'string' ? fields.ch : undefined
   const withCh = ch === undefined ? {} : { ch }
   switch (fields.type) {
@@ -98,6 +106,46 @@ export function parseClientFrame(text: string): ParsedFrame {
         ...withCh,
       }
   }
+}
+
+/**
+ * The answer to a frame deeper than `maxDepth`. Only its first level is parsed (every deeper array or object replaced
+ * by `0`), to find out whether it is a `pub` and read its `id` and `ch` for the `nack`.
+ */
+function tooDeep(text: string, maxDepth: number): ParsedFrame {
+  const reason = `frame nests arrays and objects deeper than ${String(maxDepth)} levels`
+  let top: unknown
+  try {
+    top = JSON.parse(firstLevel(text))
+  } catch (_error) {
+    return invalid('frame is not JSON')
+  }
+  if (!isRecord(top)) return invalid(reason)
+  const ch = typeof top.ch === 'string' ? { ch: top.ch } : {}
+  if (top.type !== 'pub' || !isId(top.id)) return invalid(reason, ch)
+  return { ok: false, code: WireErrorCodes.tooDeep, reason, id: top.id, ...ch }
+}
+
+/** `text` with every array or object below the top level replaced by `0`, in one pass without recursion. */
+function firstLevel(text: string): string {
+  let kept = ''
+  let from = 0
+  let depth = 0
+  let inString = false
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index]
+    if (inString) {
+      if (char === '\\') index++
+      else if (char === '"') inString = false
+    } else if (char === '"') inString = true
+    else if (char === '[' || char === '{') {
+      if (++depth === 2) kept += text.slice(from, index) + '0'
+    } else if (char === ']' || char === '}') {
+      if (--depth === 1) from = index + 1
+    }
+  }
+  // Text still inside a nested value at its end is truncated JSON: left out, so that the result does not parse.
+  return depth <= 1 ? kept + text.slice(from) : kept
 }
 
 /** JSON text of a server frame. */

@@ -27,6 +27,11 @@ export type PollResult = 'waiting' | 'answered' | 'cursor-behind' | 'cursor-ahea
 const CONNECTING_OR_OPEN = 1
 const CLOSING = 2
 const CLOSED = 3
+/**
+ * Poll answers carrying a server close before the connection is forgotten: the close once, and again after each lost
+ * response the reference client retries (`maxPollRetries`, 2).
+ */
+export const MAX_CLOSE_ANSWERS = 3
 
 /**
  * One long-poll connection seen as a socket (see {@link ConnectionSocket}): frames the protocol sends wait in a queue
@@ -39,6 +44,10 @@ export class LongPollSocket extends EventEmitter implements ConnectionSocket {
   bufferedAmount = 0
   /** The close the client gets in its next poll responses, once the server closed. */
   closeInfo: LongPollClose | null = null
+  /** Monotonic ms of the server's close: the handler forgets the connection `idleTimeoutMs` later at the latest. */
+  closedAt: number | null = null
+  /** Poll answers that carried the close. */
+  closeAnswers = 0
   /** Monotonic ms of the end of the last request (or now while one is in progress). */
   lastActivity = performance.now()
   /** Requests in progress (a waiting poll included). */
@@ -51,6 +60,10 @@ export class LongPollSocket extends EventEmitter implements ConnectionSocket {
   private waiting: WaitingPoll | null = null
   private flushScheduled = false
   private closeEmitted = false
+  /** Set by the protocol side while too many of the client's frames wait (flow control). */
+  private paused = false
+  /** `POST` answers waiting for {@link resume}. */
+  private readonly held = new Set<() => void>()
 
   constructor(
     /** The unguessable id the client sends in `Lifeline-Connection`. A secret: never logged. */
@@ -58,7 +71,10 @@ export class LongPollSocket extends EventEmitter implements ConnectionSocket {
     /** The `Origin` of the request that opened it; later requests must carry the same one or none. */
     readonly origin: string | undefined,
     private readonly pollTimeoutMs: number,
-    /** Called once it is gone for good (terminated, or closed by the client): the handler forgets it. */
+    /**
+     * Called once it is gone for good (terminated, closed by the client, or its close answered
+     * {@link MAX_CLOSE_ANSWERS} times): the handler forgets it. May be called more than once.
+     */
     private readonly gone: (socket: LongPollSocket) => void,
   ) {
     super()
@@ -67,6 +83,38 @@ export class LongPollSocket extends EventEmitter implements ConnectionSocket {
   /** Whether a `GET` is waiting. */
   get polling(): boolean {
     return this.waiting !== null
+  }
+
+  /** Flow control: the protocol side has too many of the client's frames waiting; `POST` answers wait. */
+  pause(): void {
+    this.paused = true
+  }
+
+  /** The protocol side takes frames again: held `POST` answers go out. */
+  resume(): void {
+    this.paused = false
+    this.release()
+  }
+
+  /**
+   * Resolves at once, or while paused once resumed, closed, or `maxMs` later: a `POST` is answered then, so that a
+   * client keeping one `POST` in flight sends its next batch only once this one is nearly handled (§8.2).
+   */
+  accepting(maxMs: number): Promise<void> {
+    if (!this.paused || this.readyState !== CONNECTING_OR_OPEN) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.held.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, maxMs)
+      this.held.add(done)
+    })
+  }
+
+  private release(): void {
+    for (const done of [...this.held]) done()
   }
 
   /** Queues one frame for the next poll response. */
@@ -96,7 +144,10 @@ export class LongPollSocket extends EventEmitter implements ConnectionSocket {
     if (this.readyState !== CONNECTING_OR_OPEN) return
     this.readyState = CLOSING
     this.closeInfo = { code, reason }
+    this.closedAt = performance.now()
     if (this.waiting) this.flush()
+    // Held `POST`s carry the close now.
+    this.release()
   }
 
   /** Ends it at once: a waiting poll is cut (the client sees a network error), later requests get 410. */
@@ -195,6 +246,9 @@ export class LongPollSocket extends EventEmitter implements ConnectionSocket {
         () => this.emitClose(code),
         () => this.emitClose(code),
       )
+      this.closeAnswers += 1
+      // Polled again and again, a closed connection would never expire: later requests get 410.
+      if (this.closeAnswers >= MAX_CLOSE_ANSWERS) this.gone(this)
     } else {
       sent.catch(() => undefined)
     }
@@ -209,6 +263,7 @@ export class LongPollSocket extends EventEmitter implements ConnectionSocket {
     if (this.closeEmitted) return
     this.closeEmitted = true
     if (this.readyState === CONNECTING_OR_OPEN) this.readyState = CLOSING
+    this.release()
     this.emit('close', code)
   }
 

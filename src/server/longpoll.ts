@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { safeJsonParse } from '../core'
+import { MAX_JSON_DEPTH, safeJsonParse } from '../core'
 import type { ConnectionRequest } from './connection'
+import { CROWDED_RETRY_AFTER_S } from './caps'
 import { errorName } from './errors'
 import { LongPollSocket } from './longpoll-socket'
 import type { PollResponder } from './longpoll-socket'
@@ -17,6 +18,11 @@ const CONNECTION_ID = /^[A-Za-z0-9_-]{22}$/
 const CURSOR = /^\d{1,15}$/
 /** Past this many bytes beyond the limit, an oversized body is cut instead of drained (keep-alive lost). */
 const MAX_DRAIN_BYTES = 4 * 1024 * 1024
+/**
+ * Longest wait of a `POST` answer for the inbound queue to drain (flow control): well below the reference client's
+ * 10 s request timeout, so that a slow server paces a client without making it give up on the request.
+ */
+const MAX_POST_HOLD_MS = 5000
 
 /** What the long-poll handler needs from its server. Internal. */
 export interface LongPollContext {
@@ -28,6 +34,10 @@ export interface LongPollContext {
   readonly closing: () => boolean
   /** Hands a new long-poll connection to the protocol (the same path as an accepted WebSocket). */
   accept(socket: LongPollSocket, request: ConnectionRequest, principal: Principal | null): void
+  /** Whether `remoteAddress` is at `maxConnectionsPerAddress`: an opening request is then refused with 429. */
+  crowded(remoteAddress: string | undefined): boolean
+  /** The handler forgot `socket` (its id gets 410 from now on): it no longer counts against any cap. */
+  forgotten(socket: LongPollSocket): void
 }
 
 /** The HTTP long-poll endpoint of a lifeline server (docs/protocol.md §8). Internal. */
@@ -36,6 +46,10 @@ export interface LongPollHandler {
   readonly path: string
   /** Open long-poll connections (closed ones still holding their close for the client excluded). */
   readonly size: number
+  /** Long-poll connections the server closed, still holding their close for the client (docs/protocol.md §8.3). */
+  readonly closed: number
+  /** Whether `socket` is still known (open, or closed and holding its close). */
+  holds(socket: LongPollSocket): boolean
   /** Handles a request for {@link path}; returns false, leaving `response` alone, for any other path. */
   handle(request: IncomingMessage, response: ServerResponse): boolean
   /** Stops the idle sweep and forgets every connection. */
@@ -101,7 +115,9 @@ function readBody(request: IncomingMessage, limit: number, timeoutMs: number): P
 function parseBatch(text: string): string[] | null {
   let value: unknown
   try {
-    value = safeJsonParse(text)
+    // One level for the array: a frame past the protocol limit makes the whole body refused, so that re-serialising
+    // an element below cannot overflow JSON.stringify; each frame then meets the server's own maxJsonDepth.
+    value = safeJsonParse(text, MAX_JSON_DEPTH + 1)
   } catch (_error) {
     return null
   }
@@ -119,19 +135,25 @@ export function createLongPollHandler(context: LongPollContext): LongPollHandler
   const { options, log, longPoll } = context
   const sockets = new Map<string, LongPollSocket>()
   const forget = (socket: LongPollSocket): void => {
-    if (sockets.get(socket.id) === socket) sockets.delete(socket.id)
+    if (sockets.get(socket.id) !== socket) return
+    sockets.delete(socket.id)
+    context.forgotten(socket)
   }
 
   const sweep = setInterval(
     () => {
       const now = performance.now()
       for (const socket of sockets.values()) {
-        if (socket.active > 0 || now - socket.lastActivity <= longPoll.idleTimeoutMs) continue
+        const idle = socket.active === 0 && now - socket.lastActivity > longPoll.idleTimeoutMs
         if (socket.readyState === socket.OPEN) {
+          if (!idle) continue
           log('info', 'long-poll connection expired: no request for longer than idleTimeoutMs')
           socket.terminate()
-        } else {
-          // A close the client never came back for.
+          continue
+        }
+        // Closed by the server: a close the client never came back for, or one held for idleTimeoutMs already, however
+        // often it was polled since.
+        if (idle || now - (socket.closedAt ?? socket.lastActivity) > longPoll.idleTimeoutMs) {
           forget(socket)
           socket.dispose()
         }
@@ -252,6 +274,9 @@ export function createLongPollHandler(context: LongPollContext): LongPollHandler
     answer: (status: number, body: Record<string, unknown> | null, headers?: Record<string, string>) => void,
     origin: string | undefined,
   ): Promise<void> {
+    const crowded = { error: 'too many connections' }
+    const retryAfter = { 'Retry-After': String(CROWDED_RETRY_AFTER_S) }
+    if (context.crowded(request.socket.remoteAddress)) return answer(429, crowded, retryAfter)
     const auth = await authenticateRequest(context.authenticateUpgrade, request, log)
     if ('status' in auth) {
       if (auth.status === 401) {
@@ -265,6 +290,8 @@ export function createLongPollHandler(context: LongPollContext): LongPollHandler
     const frames = parseBatch(body.text)
     if (!frames) return answer(400, { error: 'the body must be a JSON array of frames' })
     if (context.closing() || response.destroyed) return answer(503, { error: 'server shutting down' })
+    // Again, synchronously with the new connection: other opens from the address may have finished meanwhile.
+    if (context.crowded(request.socket.remoteAddress)) return answer(429, crowded, retryAfter)
     const socket = new LongPollSocket(randomBytes(16).toString('base64url'), origin, longPoll.pollTimeoutMs, forget)
     sockets.set(socket.id, socket)
     socket.active += 1
@@ -273,19 +300,24 @@ export function createLongPollHandler(context: LongPollContext): LongPollHandler
       socket.lastActivity = performance.now()
     })
     context.accept(socket, authRequestOf(request), auth.principal)
-    deliver(socket, frames, answer, { connection: socket.id }, { [CONNECTION_HEADER]: socket.id })
+    return deliver(socket, frames, answer, { connection: socket.id }, { [CONNECTION_HEADER]: socket.id })
   }
 
-  /** Hands a batch to the protocol and answers: 429 if it tripped the rate limit, the close if the server closed. */
-  function deliver(
+  /**
+   * Hands a batch to the protocol and answers once the connection's inbound queue is back under its low-water mark
+   * (flow control, at most {@link MAX_POST_HOLD_MS} later): 429 if it tripped the rate limit or the queue cap, the
+   * close if the server closed.
+   */
+  async function deliver(
     socket: LongPollSocket,
     frames: readonly string[],
     answer: (status: number, body: Record<string, unknown> | null, headers?: Record<string, string>) => void,
     fields: Record<string, unknown>,
     headers: Record<string, string> = {},
-  ): void {
+  ): Promise<void> {
     const wasOpen = socket.readyState === socket.OPEN
     socket.receive(frames)
+    await socket.accepting(MAX_POST_HOLD_MS)
     const close = socket.closeInfo
     if (!close) return answer(200, fields, headers)
     const retryAfterMs = close.code === 4002 ? retryAfterOf(close.reason) : null
@@ -316,6 +348,12 @@ export function createLongPollHandler(context: LongPollContext): LongPollHandler
       for (const socket of sockets.values()) if (socket.readyState === socket.OPEN) open += 1
       return open
     },
+    get closed() {
+      let closed = 0
+      for (const socket of sockets.values()) if (socket.readyState !== socket.OPEN) closed += 1
+      return closed
+    },
+    holds: (socket) => sockets.get(socket.id) === socket,
     handle(request, response) {
       if (pathnameOf(request.url) !== longPoll.path) return false
       serve(request, response).catch((error: unknown) => {
@@ -326,8 +364,10 @@ export function createLongPollHandler(context: LongPollContext): LongPollHandler
     },
     close() {
       clearInterval(sweep)
-      for (const socket of sockets.values()) socket.dispose()
-      sockets.clear()
+      for (const socket of sockets.values()) {
+        forget(socket)
+        socket.dispose()
+      }
     },
   }
 }

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, Server as HttpServer } from 'node:http'
-import { InvalidOptionsError } from '../core'
+import { InvalidOptionsError, MAX_JSON_DEPTH } from '../core'
 import type { OptionIssue, StreamPosition } from '../core'
 import type { Broker } from './broker'
 
@@ -56,7 +56,10 @@ export interface PublishedEvent {
   readonly channel: string
   /** The client message id (unique per session). */
   readonly id: string
-  /** The message data, as parsed from the frame. A payload: do not log it. */
+  /**
+   * The message data, as parsed from the frame: every key kept as an own data property, `__proto__` included, so never
+   * merge it into an existing object. A payload: do not log it.
+   */
   readonly data: unknown
   /** Where the broker put it. */
   readonly position: StreamPosition
@@ -175,7 +178,7 @@ export interface LifelineServerOptions {
   authenticateUpgrade?: (request: AuthRequest) => Principal | null | Promise<Principal | null>
   /**
    * Authenticates the token sent in `hello`; `null` closes the connection with 4001. Without either hook every client
-   * is the anonymous principal `{ id: 'anonymous' }` (exempt from the per-principal caps).
+   * is the anonymous principal `{ id: 'anonymous' }` (capped by `maxAnonymousConnections`, not the per-principal caps).
    * @default undefined
    */
   authenticate?: (request: AuthRequest) => Principal | null | Promise<Principal | null>
@@ -210,8 +213,14 @@ export interface LifelineServerOptions {
   maxPayload?: number
   /**
    * Inbound frame rate limit; exceeding it closes with 4002 and a JSON reason `{"retryAfterMs":N}`. false disables it.
+   *
+   * Flow control comes first (docs/protocol.md §6.1): at 256 frames or 256 KiB waiting for a hook or the broker, the
+   * server stops reading the connection (TCP backpressure; a long-poll `POST` is answered once the queue is back at
+   * 64 frames and 64 KiB, at most 5 s later), and frames not read take no token. Past a hard cap of 4096 frames (or
+   * `messages` + 256) or 4 MiB (or 320 KiB + 2 × `maxPayload`) waiting, which only a client ignoring flow control
+   * reaches, the connection is closed with 4002 as well, never 1013.
    * @default { messages: 2000, perMs: 2000 } (a burst of 2000 frames, 1000/s sustained: a client's full outbox,
-   * 1000 messages by default, flushes after a reconnect without tripping it)
+   * 1000 messages by default, flushes after a reconnect without tripping it, whatever the hooks' latency)
    */
   rateLimit?: RateLimitOptions | false
   /**
@@ -225,10 +234,31 @@ export interface LifelineServerOptions {
    */
   maxConnectionsPerPrincipal?: number
   /**
+   * Open connections of the shared anonymous principal (no authentication hook), counted as the per-principal cap is:
+   * one more is closed with 1013 after its `hello`.
+   * @default 10000
+   */
+  maxAnonymousConnections?: number
+  /**
+   * Connections per remote address (an IPv6 address counts by its /64 prefix), WebSocket and long-poll together: from
+   * the upgrade or opening request, before `hello`, until the connection is gone (a closed long-poll connection until
+   * it is forgotten). One more is refused with 429 and `Retry-After` before the `101` (or before the long-poll
+   * connection exists). Behind a reverse proxy every client has the proxy's address: raise it to what the proxy
+   * carries in total.
+   * @default 1000
+   */
+  maxConnectionsPerAddress?: number
+  /**
    * Sessions (connected or waiting to be resumed) kept per principal; the oldest disconnected one is dropped.
    * @default 20
    */
   maxSessionsPerPrincipal?: number
+  /**
+   * Disconnected sessions waiting to be resumed, over all principals; past it the oldest one is dropped (its client
+   * gets a fresh session: `welcome.resumed` false).
+   * @default 100000
+   */
+  maxDetachedSessions?: number
   /**
    * Subscriptions per connection; one more is refused with error `TOO_MANY_CHANNELS`.
    * @default 100
@@ -244,6 +274,21 @@ export interface LifelineServerOptions {
    * @default 10000
    */
   maxDedupeIds?: number
+  /**
+   * Client message ids remembered over all sessions (measured: 100 to 150 bytes each for 36-character ids, 240 at
+   * most for the longest, 128 characters). Past it, the oldest disconnected sessions holding ids are dropped first
+   * (their clients get a fresh session), then the oldest ids of the session that published least recently.
+   * @default 1000000 (at most about 230 MiB)
+   */
+  maxDedupeIdsTotal?: number
+  /**
+   * Deepest nesting of arrays and objects in a client frame, the frame object counting as level 1 (so `pub` data nests
+   * at most `maxJsonDepth - 1` levels). A deeper `pub` is answered `nack{TOO_DEEP}`, any other deeper frame
+   * `error{INVALID_FRAME}`; the connection stays open. It can only be lowered: 64 is the protocol's limit, which
+   * clients hold to (docs/protocol.md §1).
+   * @default 64
+   */
+  maxJsonDepth?: number
   /**
    * Called once for every client `pub` the broker accepted, after it was published and before its `ack`; a duplicate id
    * that is only acknowledged again does not call it (tests assert "applied exactly once" with it, an application may
@@ -281,10 +326,15 @@ export interface ResolvedServerOptions {
   readonly rateLimit: { readonly messages: number; readonly perMs: number } | null
   readonly maxBufferedBytes: number
   readonly maxConnectionsPerPrincipal: number
+  readonly maxAnonymousConnections: number
+  readonly maxConnectionsPerAddress: number
   readonly maxSessionsPerPrincipal: number
+  readonly maxDetachedSessions: number
   readonly maxChannelsPerConnection: number
   readonly maxChannelNameLength: number
   readonly maxDedupeIds: number
+  readonly maxDedupeIdsTotal: number
+  readonly maxJsonDepth: number
   /** The long-poll endpoint; null when disabled. */
   readonly longPoll: { readonly path: string; readonly pollTimeoutMs: number; readonly idleTimeoutMs: number } | null
 }
@@ -369,10 +419,15 @@ export function resolveServerOptions(options: LifelineServerOptions): ResolvedSe
     rateLimit,
     maxBufferedBytes: integer('maxBufferedBytes', options.maxBufferedBytes, 1024 * 1024, 1024, 2 ** 32),
     maxConnectionsPerPrincipal,
+    maxAnonymousConnections: integer('maxAnonymousConnections', options.maxAnonymousConnections, 10_000, 1, 1e9),
+    maxConnectionsPerAddress: integer('maxConnectionsPerAddress', options.maxConnectionsPerAddress, 1000, 1, 1e9),
     maxSessionsPerPrincipal,
+    maxDetachedSessions: integer('maxDetachedSessions', options.maxDetachedSessions, 100_000, 0, 1e9),
     maxChannelsPerConnection: integer('maxChannelsPerConnection', options.maxChannelsPerConnection, 100, 1, 1e6),
     maxChannelNameLength: integer('maxChannelNameLength', options.maxChannelNameLength, 200, 1, 10_000),
     maxDedupeIds: integer('maxDedupeIds', options.maxDedupeIds, 10_000, 0, 1e7),
+    maxDedupeIdsTotal: integer('maxDedupeIdsTotal', options.maxDedupeIdsTotal, 1_000_000, 0, 1e9),
+    maxJsonDepth: integer('maxJsonDepth', options.maxJsonDepth, MAX_JSON_DEPTH, 1, MAX_JSON_DEPTH),
     longPoll:
       options.longPoll === false
         ? null

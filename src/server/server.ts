@@ -4,8 +4,10 @@ import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
+import { jsonDepth, MAX_JSON_DEPTH } from '../core'
 import type { StreamPosition } from '../core'
 import type { Broker, BrokerMessage } from './broker'
+import { AddressSlots, CROWDED_RETRY_AFTER_S, LongPollHolds, probeCors, refuseCrowded } from './caps'
 import { Connection } from './connection'
 import type { ConnectionContext, ConnectionRequest } from './connection'
 import { errorName, LifelineServerError } from './errors'
@@ -17,7 +19,7 @@ import { resolveServerOptions } from './options'
 import type { LifelineServerOptions, Principal } from './options'
 import { SessionRegistry } from './sessions'
 import type { ConnectionSocket } from './socket'
-import { handleProbe, handleUpgrade, pathnameOf, refuseUpgrade } from './upgrade'
+import { handleProbe, handleUpgrade, originRefusal, pathnameOf, refuseUpgrade } from './upgrade'
 import type { UpgradeContext } from './upgrade'
 
 /** A connection as the server controls see it (tests, admin tools). */
@@ -51,8 +53,15 @@ export interface LifelineServerStats {
   readonly connections: number
   /** Open long-poll connections (counted in `connections` too). */
   readonly longPolls: number
+  /**
+   * Long-poll connections the server closed that still hold their close for the client (docs/protocol.md §8.3): kept
+   * for `idleTimeoutMs` at most, counted against `maxConnectionsPerAddress` and their principal's cap until forgotten.
+   */
+  readonly closingLongPolls: number
   /** Sessions, connected or waiting to be resumed. */
   readonly sessions: number
+  /** Client message ids remembered for deduplication over all sessions (at most `maxDedupeIdsTotal`). */
+  readonly dedupeIds: number
   /** Channel subscriptions over all connections. */
   readonly subscriptions: number
   /** Upgrade requests being checked. */
@@ -71,7 +80,10 @@ export interface LifelineServer {
   readonly port: number
   /** The broker in use. */
   readonly broker: Broker
-  /** Publishes `data` (any JSON-serialisable value) on `channel` from the application; resolves with its position. */
+  /**
+   * Publishes `data` (any JSON-serialisable value, arrays and objects nested at most 63 levels) on `channel` from the
+   * application; resolves with its position, or rejects with `INVALID_CHANNEL` or `INVALID_DATA`.
+   */
   publish(channel: string, data: unknown): Promise<StreamPosition>
   /** The open connections. */
   connections(): LifelineConnectionInfo[]
@@ -167,8 +179,12 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
     windowMs: resolved.resumeWindowMs,
     maxPerPrincipal: resolved.maxSessionsPerPrincipal,
     maxDedupeIds: resolved.maxDedupeIds,
+    maxDedupeIdsTotal: resolved.maxDedupeIdsTotal,
+    maxDetachedSessions: resolved.maxDetachedSessions,
     uncapped,
   })
+  const addresses = new AddressSlots(resolved.maxConnectionsPerAddress)
+  const longPollHolds = new LongPollHolds(addresses)
   let nextId = 0
   let closed = false
   let closing: Promise<void> | null = null
@@ -183,10 +199,12 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
     admit(connection, principal, sessionId) {
       const session = sessionId === undefined ? undefined : sessions.find(sessionId, principal.id)
       const owned = byPrincipal.get(principal.id) ?? new Set<Connection>()
-      if (!uncapped(principal.id)) {
-        let active = 0
+      const limit = uncapped(principal.id) ? resolved.maxAnonymousConnections : resolved.maxConnectionsPerPrincipal
+      let active = longPollHolds.count(principal.id)
+      // Counted one by one only near the cap: the anonymous principal may own thousands.
+      if (owned.size + active >= limit) {
         for (const other of owned) if (!other.closing && other !== session?.owner) active += 1
-        if (active >= resolved.maxConnectionsPerPrincipal) return { code: 1013, reason: 'too many connections' }
+        if (active >= limit) return { code: 1013, reason: 'too many connections' }
       }
       const resumed = session !== undefined
       const attached = session ?? sessions.create(principal.id)
@@ -210,6 +228,10 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       owned?.delete(connection)
       if (principalId !== undefined && owned?.size === 0) byPrincipal.delete(principalId)
       if (connection.session) sessions.detach(connection.session, connection)
+      const { socket } = connection
+      // Still answering its close, it counts against its principal; not once its session moved to another connection.
+      const holding = socket instanceof LongPollSocket && connection.session !== null && longPoll?.holds(socket)
+      if (principalId !== undefined && holding) longPollHolds.lingering(socket, principalId)
     },
   }
 
@@ -232,6 +254,8 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       socket.terminate()
       return
     }
+    // A WebSocket holds its slot from the upgrade request on (see onUpgrade).
+    if (socket instanceof LongPollSocket) longPollHolds.opened(socket, request.remoteAddress)
     nextId += 1
     const connection = new Connection(nextId, socket, request, principal, context)
     connections.add(connection)
@@ -248,11 +272,17 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       log,
       closing: () => closed,
       accept: adopt,
+      crowded: (remoteAddress) => addresses.full(remoteAddress),
+      forgotten: (socket) => longPollHolds.forgotten(socket),
     })
 
   const own = options.server === undefined
   const probe = (request: IncomingMessage, response: ServerResponse): void => {
     if (longPoll?.handle(request, response)) return
+    if (pathnameOf(request.url) === resolved.path && addresses.full(request.socket.remoteAddress)) {
+      // The probe a client makes after a failed upgrade says why: the upgrade was refused 429 as well.
+      return refuseCrowded(response, probeCors(request, originRefusal(request, resolved) === ''))
+    }
     handleProbe(upgradeContext, request, response).catch((error: unknown) => {
       log('warn', 'probe failed', { error: errorName(error) })
       response.destroy()
@@ -276,6 +306,14 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       if (own) refuseUpgrade(socket, 404, 'not found')
       return
     }
+    const { remoteAddress } = request.socket
+    if (addresses.full(remoteAddress)) {
+      log('warn', 'upgrade refused: too many connections from its address', { remoteAddress: remoteAddress ?? null })
+      refuseUpgrade(socket, 429, 'too many connections', { 'Retry-After': String(CROWDED_RETRY_AFTER_S) })
+      return
+    }
+    // Held through the handshake and the connection: the raw socket closes when either ends.
+    if (!socket.destroyed) socket.once('close', addresses.take(remoteAddress))
     handleUpgrade(upgradeContext, request, socket, head).catch((error: unknown) => {
       log('warn', 'upgrade failed', { error: errorName(error) })
       socket.destroy()
@@ -372,6 +410,11 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       if (payload === undefined) {
         return Promise.reject(new LifelineServerError('INVALID_DATA', 'data is not JSON-serialisable'))
       }
+      // Its `msg` frame adds one level, and clients refuse frames deeper than the protocol limit.
+      if (jsonDepth(payload, MAX_JSON_DEPTH - 1) > MAX_JSON_DEPTH - 1) {
+        const problem = `data nests arrays and objects deeper than ${String(MAX_JSON_DEPTH - 1)} levels`
+        return Promise.reject(new LifelineServerError('INVALID_DATA', problem))
+      }
       return broker.publish(channel, payload)
     },
     connections: () => [...connections].map(infoOf),
@@ -400,7 +443,9 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
         accepted: nextId,
         connections: connections.size,
         longPolls: longPoll?.size ?? 0,
+        closingLongPolls: longPoll?.closed ?? 0,
         sessions: sessions.size,
+        dedupeIds: sessions.dedupeIds,
         subscriptions,
         handshakes: handshakes.size,
         principals: byPrincipal.size,

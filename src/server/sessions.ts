@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { DedupeSet } from './limits'
 
-/** Disconnected sessions kept at most, over all principals (the anonymous principal has no per-principal cap). */
-const MAX_DETACHED_SESSIONS = 100_000
-
 /** What a session is attached to. Internal. */
 export interface SessionOwner {
   /** Ends the owner because another connection resumed its session. */
@@ -28,6 +25,10 @@ export interface SessionRegistryOptions {
   readonly maxPerPrincipal: number
   /** Ids remembered per session. */
   readonly maxDedupeIds: number
+  /** Ids remembered over all sessions: past it, detached sessions are dropped, oldest first, then old ids evicted. */
+  readonly maxDedupeIdsTotal: number
+  /** Disconnected sessions kept over all principals; past it the oldest one is dropped. */
+  readonly maxDetachedSessions: number
   /** Principals exempt from `maxPerPrincipal` (the shared anonymous one). */
   readonly uncapped: (principalId: string) => boolean
 }
@@ -38,11 +39,21 @@ export class SessionRegistry<Owner extends SessionOwner> {
   private readonly byPrincipal = new Map<string, Set<Session<Owner>>>()
   /** Disconnected sessions, oldest first. */
   private readonly detached = new Set<Session<Owner>>()
+  /** Disconnected sessions holding dedupe ids, oldest first: the first dropped when over `maxDedupeIdsTotal`. */
+  private readonly detachedHolding = new Set<Session<Owner>>()
+  /** Sessions holding dedupe ids, the one that remembered an id least recently first. */
+  private readonly holders = new Set<Session<Owner>>()
+  private remembered = 0
 
   constructor(private readonly options: SessionRegistryOptions) {}
 
   get size(): number {
     return this.byId.size
+  }
+
+  /** Dedupe ids remembered over all sessions (at most `maxDedupeIdsTotal`). */
+  get dedupeIds(): number {
+    return this.remembered
   }
 
   /** A fresh session for `principalId`, making room under the caps. */
@@ -62,7 +73,9 @@ export class SessionRegistry<Owner extends SessionOwner> {
     const session: Session<Owner> = {
       id: randomBytes(16).toString('base64url'),
       principalId,
-      dedupe: new DedupeSet(this.options.maxDedupeIds),
+      dedupe: new DedupeSet(this.options.maxDedupeIds, (delta, remembered) =>
+        this.dedupeChanged(session, delta, remembered),
+      ),
       owner: null,
       expiry: null,
     }
@@ -87,6 +100,7 @@ export class SessionRegistry<Owner extends SessionOwner> {
     const previous = session.owner
     this.stopExpiry(session)
     this.detached.delete(session)
+    this.detachedHolding.delete(session)
     session.owner = owner
     if (previous !== null && previous !== owner) previous.supersede()
   }
@@ -100,18 +114,23 @@ export class SessionRegistry<Owner extends SessionOwner> {
       return
     }
     this.detached.add(session)
+    if (session.dedupe.size > 0) this.detachedHolding.add(session)
     session.expiry = setTimeout(() => this.drop(session), this.options.windowMs)
     session.expiry.unref()
-    if (this.detached.size > MAX_DETACHED_SESSIONS) {
-      const oldest = this.detached.values().next()
-      if (!oldest.done) this.drop(oldest.value)
+    for (const oldest of this.detached) {
+      if (this.detached.size <= this.options.maxDetachedSessions) break
+      this.drop(oldest)
     }
   }
 
   /** Forgets `session` at once. */
   drop(session: Session<Owner>): void {
     this.stopExpiry(session)
+    // Its ids leave the global count before it leaves the registry (a dropped session is no longer counted).
+    session.dedupe.clear()
     this.detached.delete(session)
+    this.detachedHolding.delete(session)
+    this.holders.delete(session)
     this.byId.delete(session.id)
     const owned = this.byPrincipal.get(session.principalId)
     owned?.delete(session)
@@ -124,6 +143,38 @@ export class SessionRegistry<Owner extends SessionOwner> {
     this.byId.clear()
     this.byPrincipal.clear()
     this.detached.clear()
+    this.detachedHolding.clear()
+    this.holders.clear()
+    this.remembered = 0
+  }
+
+  private dedupeChanged(session: Session<Owner>, delta: number, remembered: boolean): void {
+    // A publish that was in flight when its session was dropped writes into a set nobody counts any more.
+    if (this.byId.get(session.id) !== session) return
+    this.remembered += delta
+    if (session.dedupe.size === 0) {
+      this.holders.delete(session)
+      this.detachedHolding.delete(session)
+      return
+    }
+    if (!remembered) return
+    this.holders.delete(session)
+    this.holders.add(session)
+    if (session.owner === null && this.detached.has(session)) this.detachedHolding.add(session)
+    if (this.remembered > this.options.maxDedupeIdsTotal) this.trimDedupe()
+  }
+
+  /** Back within `maxDedupeIdsTotal`: oldest detached sessions holding ids first, then the oldest ids of the quietest. */
+  private trimDedupe(): void {
+    while (this.remembered > this.options.maxDedupeIdsTotal) {
+      const detached = this.detachedHolding.values().next()
+      if (!detached.done) {
+        this.drop(detached.value)
+        continue
+      }
+      const quietest = this.holders.values().next()
+      if (quietest.done || !quietest.value.dedupe.evictOldest()) return
+    }
   }
 
   private stopExpiry(session: Session<Owner>): void {

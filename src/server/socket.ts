@@ -20,6 +20,13 @@ export interface ConnectionSocket {
   terminate(): void
   /** Liveness check: a WebSocket ping frame; a long-poll connection counts a waiting poll as an answer. */
   ping(): void
+  /**
+   * Flow control: stop taking frames from the peer (a WebSocket stops reading its TCP socket; long-poll answers a
+   * `POST` only after {@link resume}). Frames already read may still arrive.
+   */
+  pause?(): void
+  /** Takes frames again after {@link pause}. */
+  resume?(): void
   on(event: 'message', listener: (data: RawData | string, isBinary: boolean) => void): this
   on(event: 'pong', listener: () => void): this
   on(event: 'error', listener: (error: Error) => void): this

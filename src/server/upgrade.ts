@@ -37,11 +37,17 @@ export function originRefusal(request: IncomingMessage, options: ResolvedServerO
 }
 
 /** Answers a refused upgrade on the raw socket with a short JSON body, then destroys the socket once flushed. */
-export function refuseUpgrade(socket: Duplex, status: number, error: string): void {
+export function refuseUpgrade(
+  socket: Duplex,
+  status: number,
+  error: string,
+  headers: Record<string, string> = {},
+): void {
   if (socket.destroyed) return
   const body = JSON.stringify({ error })
   const head = [
     `HTTP/1.1 ${String(status)} ${STATUS_CODES[status] ?? 'Error'}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
     'Connection: close',
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${String(Buffer.byteLength(body))}`,

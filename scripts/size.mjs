@@ -19,6 +19,14 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  * useChannel adds the lifeline protocol, channel registry and channel store on top of the client.
  * Since the fallback issue both also carry the handshake-diagnostics wiring and the transport switch (+0.8 kB: budgets
  * 10.8 and 12.2 kB); the diagnosis itself (2 kB) loads on first use, behind a dynamic import, and is not counted.
+ * Error classes name themselves with string literals so stack traces survive an app's minifier (+54 B gzip:
+ * useWebSocket's budget 10.85 kB; docs/decisions.md, "Packaging").
+ * The hardening issue validates every field of every inbound frame, bounds JSON depth both ways and coalesces a flood
+ * of malformed frames into one store update (+0.3 kB on useWebSocket, +0.55 kB on useChannel: ceilings 11.15 and
+ * 12.75 kB).
+ *
+ * `budget` is a ceiling at today's figure that stops creep; `goal` is what an issue aims for, printed beside the
+ * figure and never moved to make a row pass (useWebSocket: 8.0 kB, the core-reshaping issue; components: 3.0 kB).
  *
  * components is what ConnectionBanner, ReconnectCountdown and OfflineQueue add to an app that already uses the hooks
  * (the difference of two bundles). The 3 kB first aimed for is not met: 3.8 kB. Half a kilobyte is their English
@@ -28,12 +36,12 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  * @type {ReadonlyArray<import('./size.d.mts').SizeEntry>}
  */
 export const sizeEntries = [
-  { name: 'useWebSocket', exports: ['useWebSocket'], from: 'src/index.ts', budget: 10_800 },
+  { name: 'useWebSocket', exports: ['useWebSocket'], from: 'src/index.ts', budget: 11_150, goal: 8_000 },
   {
     name: 'useChannel',
     exports: ['useChannel', 'lifelineProtocol', 'LifelineProvider'],
     from: 'src/index.ts',
-    budget: 12_200,
+    budget: 12_750,
   },
   {
     name: 'components (added to the hooks)',
@@ -41,6 +49,7 @@ export const sizeEntries = [
     baseline: ['useWebSocket', 'useChannel', 'LifelineProvider'],
     from: 'src/index.ts',
     budget: 3_900,
+    goal: 3_000,
   },
 ]
 
@@ -67,7 +76,7 @@ export async function measureEntry(entry) {
       measureEntry({ ...entry, exports: [...entry.baseline, ...entry.exports], baseline: undefined }),
       measureEntry({ ...entry, exports: entry.baseline, baseline: undefined }),
     ])
-    const added = (key, value) => (typeof value === 'number' && key !== 'budget' ? value - base[key] : value)
+    const added = (key, value) => (typeof value === 'number' && key !== 'budget' && key !== 'goal' ? value - base[key] : value)
     return Object.fromEntries(Object.entries(full).map(([key, value]) => [key, added(key, value)]))
   }
   let result
@@ -126,6 +135,7 @@ export async function measureEntry(entry) {
     gzip: gzipSync(contents, { level: 9 }).byteLength,
     lazyGzip: lazy.reduce((sum, name) => sum + gzipSync(files.get(name), { level: 9 }).byteLength, 0),
     budget: entry.budget,
+    goal: entry.goal,
   }
 }
 
@@ -134,17 +144,29 @@ export async function measureEntry(entry) {
  * @param {ReadonlyArray<import('./size.d.mts').SizeResult | { name: string, budget: number, error: Error }>} rows
  */
 export function formatTable(rows) {
-  const header = ['entry', 'minified (B)', 'gzip (B)', 'budget gzip (B)', 'loaded on use gzip (B)', 'status']
+  const header = [
+    'entry',
+    'minified (B)',
+    'gzip (B)',
+    'budget gzip (B)',
+    'goal gzip (B)',
+    'loaded on use gzip (B)',
+    'status',
+  ]
+  const goalOf = (row) => (row.goal === undefined ? '-' : String(row.goal))
+  const goalNote = (row) =>
+    row.goal === undefined || row.gzip <= row.goal ? '' : `; goal missed by ${String(row.gzip - row.goal)}`
   const body = rows.map((row) =>
     'error' in row
-      ? [row.name, '-', '-', String(row.budget), '-', `ERROR: ${row.error.message}`]
+      ? [row.name, '-', '-', String(row.budget), goalOf(row), '-', `ERROR: ${row.error.message}`]
       : [
           row.name,
           String(row.minified),
           String(row.gzip),
           String(row.budget),
+          goalOf(row),
           String(row.lazyGzip ?? 0),
-          row.gzip <= row.budget ? 'ok' : `OVER by ${row.gzip - row.budget}`,
+          (row.gzip <= row.budget ? 'ok' : `OVER by ${row.gzip - row.budget}`) + goalNote(row),
         ],
   )
   const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column].length)))
@@ -163,7 +185,7 @@ async function main() {
       rows.push(await measureEntry(entry))
     } catch (error) {
       if (!(error instanceof SizeMeasurementError)) throw error
-      rows.push({ name: entry.name, budget: entry.budget, error })
+      rows.push({ name: entry.name, budget: entry.budget, goal: entry.goal, error })
     }
   }
   process.stdout.write(`${formatTable(rows)}\n`)

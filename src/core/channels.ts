@@ -96,6 +96,24 @@ export interface ChannelRegistry {
   size(): number
 }
 
+/**
+ * Calls a listener. Its error is rethrown on a microtask, like an event listener's: it stops neither the other
+ * listeners nor the frame being handled, and is not swallowed.
+ */
+function call<K extends keyof ChannelListener>(
+  listener: ChannelListener,
+  key: K,
+  payload: Parameters<NonNullable<ChannelListener[K]>>[0],
+): void {
+  try {
+    ;(listener[key] as ((value: typeof payload) => void) | undefined)?.call(listener, payload)
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error
+    })
+  }
+}
+
 /** Creates a {@link ChannelRegistry}. Channels live in a `Map`, so any name (even `__proto__`) is safe. */
 export function createChannelRegistry(
   host: ChannelRegistryHost,
@@ -109,8 +127,7 @@ export function createChannelRegistry(
     key: K,
     payload: Parameters<NonNullable<ChannelListener[K]>>[0],
   ) => {
-    for (const listener of channel.listeners)
-      (listener[key] as ((value: typeof payload) => void) | undefined)?.(payload)
+    for (const listener of channel.listeners) call(listener, key, payload)
   }
   const setStatus = (channel: Channel, status: ChannelStatus) => {
     channel.status = status
@@ -146,7 +163,7 @@ export function createChannelRegistry(
         channel.cancelLinger = null
         channel.listeners.add(listener)
         // A later listener (a second component, a remount) learns where the shared subscription already stands.
-        listener.status?.(channel.status)
+        call(listener, 'status', channel.status)
       }
       const joined = channel
       let member = true

@@ -2,13 +2,7 @@ import type { Diagnosis } from './diagnose'
 import { createEmitter } from './emitter'
 import type { Fallback } from './fallback'
 import { resolveEnvironment, type Environment } from './environment'
-import {
-  InvalidMessageError,
-  InvalidOptionsError,
-  lifelineError,
-  MessageTooLargeError,
-  type LifelineError,
-} from './errors'
+import { InvalidOptionsError, lifelineError, MessageTooLargeError, type LifelineError } from './errors'
 import { createLogSink } from './logger'
 import { initialMachineState, timerFor, transition, type Effect, type MachineEvent, type MachineState } from './machine'
 import { resolveOptions, type LifelineOptions } from './options'
@@ -17,7 +11,8 @@ import { rawProtocol, type Protocol, type ProtocolLink } from './protocol'
 import { createWebSocketTransport, type Transport, type TransportHandlers } from './transport'
 import { sanitizeCloseReason } from './close-codes'
 import type { CloseInfo, ConnectionSnapshot, InboundData, InboundMessage, OutboundData, TransportKind } from './types'
-import { measureMessage, resolveUrl } from './validate'
+import { jsonText, measureMessage, resolveUrl } from './validate'
+import { MAX_JSON_DEPTH } from './wire'
 
 /** Events a client emits. Subscribe with `client.on(type, listener)`. */
 export interface ClientEvents {
@@ -75,7 +70,10 @@ export interface LifelineClient {
    * Throws `InvalidMessageError`, `MessageTooLargeError` or `QueueFullError`; nothing already queued is lost.
    */
   send(data: OutboundData): string
-  /** `send(JSON.stringify(value))`, throwing `InvalidMessageError` for values JSON cannot represent. */
+  /**
+   * `send(JSON.stringify(value))`, throwing `InvalidMessageError` for values JSON cannot represent and for arrays and
+   * objects nested deeper than {@link MAX_JSON_DEPTH} levels.
+   */
   sendJson(value: unknown): string
   /** The outbox: items and actions. */
   readonly outbox: OutboxControls
@@ -99,6 +97,17 @@ const pagePrefix = Math.random().toString(36).slice(2, 10)
 
 /** Raw mode: how long a drained write must be followed by a live link before it counts as delivered, ms. */
 const SETTLE_MS = 250
+
+/** At most one `link.report()` per this many ms reaches `lastError` (one render); the rest are counted. */
+const REPORT_INTERVAL_MS = 1000
+
+/**
+ * Whether `value` can be a session id the client keeps, persists and sends back: 1 to 128 printable ASCII characters
+ * without spaces (docs/protocol.md §2). Anything else from a server or from storage is refused.
+ */
+export function isSessionId(value: unknown): value is string {
+  return typeof value === 'string' && /^[\x21-\x7e]{1,128}$/.test(value)
+}
 
 /** Creates a connection client. Throws `InvalidUrlError`, `InsecureTransportError` or `InvalidOptionsError`. */
 export function createLifeline(options: LifelineOptions): LifelineClient {
@@ -361,7 +370,12 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
         message: (data) => {
           if (!current()) return
           heartbeat?.heard()
-          protocol.received(data, link)
+          try {
+            protocol.received(data, link)
+          } catch (error) {
+            // A protocol's bug must not escape into the socket's event handler (in Node: an uncaught exception).
+            report(lifelineError('PROTOCOL_ERROR', `${protocol.name} protocol threw`, error))
+          }
         },
         error: (error) => {
           // The browser's bare "error" of a failed upgrade says less than the diagnosis already in lastError: keep it.
@@ -478,9 +492,33 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     for (const item of outbox.requeue()) reportFailed(item)
   }
 
+  /** Reports held back since the last one recorded (monotonic ms), and the newest of them. */
+  let reportedAt = -Infinity
+  let heldBack = 0
+  let lastHeld: LifelineError | null = null
+
+  /** Records a report now, or counts it and records a summary once {@link REPORT_INTERVAL_MS} has passed. */
+  function report(error: LifelineError): void {
+    const wait = reportedAt + REPORT_INTERVAL_MS - env.clock.monotonic()
+    if (wait <= 0) {
+      reportedAt = env.clock.monotonic()
+      dispatch({ type: 'ERROR', error })
+      return
+    }
+    lastHeld = error
+    if (heldBack++ > 0) return
+    later(() => {
+      const count = heldBack
+      heldBack = 0
+      report(lifelineError(lastHeld!.code, `${lastHeld!.message} (${String(count)} more like it)`, lastHeld!.cause))
+    }, wait)
+  }
+
   const link: ProtocolLink = {
     write: (data) => writable && transport?.send(data),
     ready(info) {
+      // Only the first ready() of a connection opens it (and emits 'open').
+      if (state.status !== 'connecting') return
       if (info && (info.id !== session.id || info.resumed !== session.resumed)) session = { ...info }
       refusals = 0
       staleTokens = null
@@ -511,7 +549,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     limit(bytes) {
       narrowLimit(bytes, new MessageTooLargeError(bytes + 1, bytes))
     },
-    report: (error) => dispatch({ type: 'ERROR', error }),
+    report,
   }
 
   /** Queued items over a limit learned from the server fail now instead of being refused one by one. */
@@ -708,16 +746,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     },
     retry: () => start('RETRY'),
     send: (data) => enqueue(data),
-    sendJson(value) {
-      let text: string | undefined
-      try {
-        text = JSON.stringify(value)
-      } catch (error) {
-        throw new InvalidMessageError('not JSON-serialisable', error)
-      }
-      if (text === undefined) throw new InvalidMessageError(`${typeof value} has no JSON form`)
-      return client.send(text)
-    },
+    sendJson: (value) => client.send(jsonText(value, MAX_JSON_DEPTH)),
     outbox: {
       items: outbox.items,
       retry(id) {
@@ -775,7 +804,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     outbox,
     session: () => session.id,
     resume(id) {
-      if (session.id === null) session = { id, resumed: null }
+      if (session.id === null && isSessionId(id)) session = { id, resumed: null }
     },
     overflow: (item) => reportFailed(item, lifelineError('QUEUE_FULL')),
     error: (error) => dispatch({ type: 'ERROR', error }),

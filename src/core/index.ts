@@ -61,7 +61,7 @@ export type {
 } from './environment'
 export type { Logger } from './logger'
 export { redact } from './logger'
-export { safeJsonParse } from './json'
+export { jsonDepth, safeJsonParse } from './json'
 export type {
   CloseAction,
   CloseInfo,
@@ -75,7 +75,7 @@ export type {
   OutboxStats,
   TransportKind,
 } from './types'
-export { CloseCodes, PROTOCOL_VERSION, WireErrorCodes } from './wire'
+export { CloseCodes, MAX_JSON_DEPTH, PROTOCOL_VERSION, WireErrorCodes } from './wire'
 export type { ClientFrame, ServerFrame, StreamPosition, WireErrorCode } from './wire'
 export { indexedDbOutbox, localStorageOutbox } from './storage-adapters'
 export type { StorageAdapterOptions } from './storage-adapters'

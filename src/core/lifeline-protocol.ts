@@ -1,8 +1,11 @@
 import { createChannelRegistry, type ChannelListener, type ChannelRegistry } from './channels'
-import { InvalidMessageError, lifelineError } from './errors'
+import { isSessionId } from './client'
+import { lifelineError } from './errors'
 import { safeJsonParse } from './json'
 import type { Protocol, ProtocolHost, ProtocolLink } from './protocol'
-import { PROTOCOL_VERSION, type ServerFrame } from './wire'
+import type { InboundData } from './types'
+import { jsonText } from './validate'
+import { MAX_JSON_DEPTH, PROTOCOL_VERSION } from './wire'
 
 /** Options of {@link lifelineProtocol}. */
 export interface LifelineProtocolOptions {
@@ -24,9 +27,9 @@ export interface LifelineProtocol extends Protocol {
    */
   channel(name: string, listener: ChannelListener): () => void
   /**
-   * Publishes `data` (JSON-serialisable) to a channel through the outbox: kept in order, resent after reconnects until
-   * the server acknowledges it, applied once (the server dedupes by id). Returns the outbox id.
-   * Throws `INVALID_CHANNEL`, `InvalidMessageError`, `MessageTooLargeError` or `QueueFullError`.
+   * Publishes `data` (JSON-serialisable, arrays and objects nested at most 63 levels) to a channel through the outbox:
+   * kept in order, resent after reconnects until the server acknowledges it, applied once (the server dedupes by id).
+   * Returns the outbox id. Throws `INVALID_CHANNEL`, `InvalidMessageError`, `MessageTooLargeError` or `QueueFullError`.
    */
   publish(channel: string, data: unknown): string
   /** The channel registry (positions, listener counts), once attached to a client. */
@@ -38,6 +41,15 @@ const ENVELOPE_BYTES = 1024
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** An epoch or message id: 1 to 128 characters, as the server accepts them (docs/protocol.md §3, §4). */
+const isId = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= 128
+const isSeq = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0
+/** A `nack`/`error` code: short and plain, so it is safe to show and log as it is. */
+const isCode = (value: unknown): value is string => typeof value === 'string' && /^[\w.:-]{1,64}$/.test(value)
+/** `welcome` numbers: integers up to the longest delay a timer can hold (2^31 − 1 ms). */
+const inRange = (value: unknown, min: number): boolean =>
+  Number.isInteger(value) && (value as number) >= min && (value as number) < 2 ** 31
 
 /** Whether `name` is a valid channel name (docs/protocol.md §3). */
 export function isChannelName(name: unknown): name is string {
@@ -61,9 +73,84 @@ export function lifelineProtocol(options: LifelineProtocolOptions = {}): Lifelin
   let host: ProtocolHost | null = null
   let link: ProtocolLink | null = null
   let registry: ChannelRegistry | null = null
+  /** The current connection was welcomed: another `welcome` on it is ignored. */
+  let welcomed = false
   const attached = () => {
     if (!host || !registry) throw lifelineError('WRONG_PROTOCOL', 'lifelineProtocol() is not attached to a client')
     return { host, registry }
+  }
+
+  /** Reads one frame, every field checked by type before use (docs/protocol.md §2: client validation). */
+  function handle(data: InboundData, current: ProtocolLink): void {
+    let parsed: unknown = null
+    try {
+      if (typeof data === 'string') parsed = safeJsonParse(data)
+    } catch {
+      // reported below
+    }
+    if (!isObject(parsed) || typeof parsed.type !== 'string') {
+      // Reported, then ignored: one bad frame must not take the connection down.
+      current.report(lifelineError('PROTOCOL_ERROR', 'not a lifeline frame'))
+      return
+    }
+    const frame = parsed
+    const { ch, epoch, seq, id, code, resumed } = frame
+    const malformed = (what: string) => current.report(lifelineError('PROTOCOL_ERROR', `malformed ${what}`))
+    const positioned = isChannelName(ch) && isId(epoch) && isSeq(seq)
+    // Anything but `true` reads as not resumed: a gap reported, never a silent one.
+    const badResumed = resumed !== undefined && typeof resumed !== 'boolean'
+    switch (frame.type) {
+      case 'msg':
+        if (positioned && frame.data !== undefined) registry?.message(ch, epoch, seq, frame.data)
+        else malformed('msg')
+        return
+      case 'subscribed':
+        if (!positioned) return malformed('subscribed')
+        registry?.subscribed(ch, resumed === true, epoch, seq)
+        if (badResumed) malformed('subscribed.resumed')
+        return
+      case 'ack':
+        if (isId(id)) current.confirm(id)
+        else malformed('ack')
+        return
+      case 'nack':
+        if (!isId(id)) return malformed('nack')
+        // Refused whatever the code says: the item fails (it is never resent) rather than wait for an ack forever.
+        current.reject(id, lifelineError('MESSAGE_REFUSED', isCode(code) ? code : 'malformed nack'))
+        if (!isCode(code)) malformed('nack.code')
+        return
+      case 'pong':
+        current.pong()
+        return
+      case 'welcome': {
+        if (welcomed) return
+        welcomed = true
+        if (!isSessionId(frame.session)) {
+          current.fail(lifelineError('PROTOCOL_ERROR', 'malformed welcome.session'))
+          return
+        }
+        const bad: string[] = ['heartbeatMs', 'maxMessageBytes', 'resumeWindowMs'].filter(
+          (key) => frame[key] !== undefined && !inRange(frame[key], key === 'resumeWindowMs' ? 0 : 1),
+        )
+        const { maxMessageBytes } = frame
+        if (inRange(maxMessageBytes, ENVELOPE_BYTES + 1)) current.limit((maxMessageBytes as number) - ENVELOPE_BYTES)
+        current.ready({ id: frame.session, resumed: resumed === true })
+        if (badResumed) bad.push('resumed')
+        // After ready(), which clears lastError: a value ignored here stays visible.
+        if (bad.length) malformed(`welcome (${bad.join(', ')})`)
+        return
+      }
+      case 'error':
+        if (ch !== undefined && !isChannelName(ch)) return malformed('error frame')
+        // A refusal with an unreadable code still refuses: the channel is not left pending.
+        if (ch !== undefined) registry?.refused(ch, isCode(code) ? code : 'PROTOCOL_ERROR')
+        if (!isCode(code)) malformed('error frame')
+        else if (ch === undefined) current.report(lifelineError('PROTOCOL_ERROR', code))
+        return
+      default:
+        // `unsubscribed`, and types a newer server may add, are ignored (docs/protocol.md §1).
+        return
+    }
   }
 
   return {
@@ -95,17 +182,13 @@ export function lifelineProtocol(options: LifelineProtocolOptions = {}): Lifelin
     },
     publish(channel, data) {
       checkChannel(channel)
-      let text: string | undefined
-      try {
-        text = JSON.stringify(data)
-      } catch (error) {
-        throw new InvalidMessageError('not JSON-serialisable', error)
-      }
-      if (text === undefined) throw new InvalidMessageError(`${typeof data} has no JSON form`)
+      // The `pub` frame is one more level around `data`: refused here, before it is queued, rather than nacked later.
+      const text = jsonText(data, MAX_JSON_DEPTH - 1)
       return attached().host.enqueue(text, channel)
     },
     opened(current) {
       link = current
+      welcomed = false
       const hello: Record<string, unknown> = { type: 'hello', v: PROTOCOL_VERSION }
       if (current.token !== null) hello.token = current.token
       if (resume && current.session !== null) hello.session = current.session
@@ -117,60 +200,11 @@ export function lifelineProtocol(options: LifelineProtocolOptions = {}): Lifelin
       link = null
     },
     received(data, current) {
-      let frame: unknown = null
       try {
-        if (typeof data === 'string') frame = safeJsonParse(data)
-      } catch {
-        // reported below
-      }
-      if (!isObject(frame) || typeof frame.type !== 'string') {
-        // Reported, then ignored: one bad frame must not take the connection down.
-        current.report(lifelineError('PROTOCOL_ERROR', 'not a lifeline frame'))
-        return
-      }
-      const message = frame as ServerFrame
-      const positioned = (value: { ch?: unknown; epoch?: unknown; seq?: unknown }) =>
-        typeof value.ch === 'string' &&
-        typeof value.epoch === 'string' &&
-        Number.isSafeInteger(value.seq) &&
-        (value.seq as number) >= 0
-      switch (message.type) {
-        case 'msg':
-          if (positioned(message)) registry?.message(message.ch, message.epoch, message.seq, message.data)
-          else current.report(lifelineError('PROTOCOL_ERROR', 'malformed msg'))
-          return
-        case 'ack':
-          if (typeof message.id === 'string') current.confirm(message.id)
-          return
-        case 'nack':
-          if (typeof message.id === 'string') {
-            current.reject(message.id, lifelineError('MESSAGE_REFUSED', String(message.code)))
-          }
-          return
-        case 'pong':
-          current.pong()
-          return
-        case 'subscribed':
-          if (positioned(message))
-            registry?.subscribed(message.ch, message.resumed === true, message.epoch, message.seq)
-          return
-        case 'welcome':
-          if (typeof message.session !== 'string') {
-            current.fail(lifelineError('PROTOCOL_ERROR', 'malformed welcome'))
-            return
-          }
-          if (Number.isSafeInteger(message.maxMessageBytes) && message.maxMessageBytes > ENVELOPE_BYTES) {
-            current.limit(message.maxMessageBytes - ENVELOPE_BYTES)
-          }
-          current.ready({ id: message.session, resumed: message.resumed === true })
-          return
-        case 'error':
-          if (typeof message.ch === 'string') registry?.refused(message.ch, String(message.code))
-          else current.report(lifelineError('PROTOCOL_ERROR', String(message.code)))
-          return
-        default:
-          // `unsubscribed`, and types a newer server may add, are ignored (docs/protocol.md §1).
-          return
+        handle(data, current)
+      } catch (error) {
+        // Nothing may escape into the transport's event handler: in Node that is an uncaught exception.
+        current.report(lifelineError('PROTOCOL_ERROR', 'frame handler failed', error))
       }
     },
     encode: (item) =>

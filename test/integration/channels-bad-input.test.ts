@@ -107,7 +107,7 @@ const inputs: Array<[string, string | Buffer, 'PROTOCOL_ERROR' | 'ignored']> = [
   ['msg for a channel named __proto__', msg({ seq: 2, ch: '__proto__' }), 'ignored'],
   ['an unknown type', '{"type":"surprise","ch":"room"}', 'ignored'],
   ['an unsolicited pong', '{"type":"pong"}', 'ignored'],
-  ['subscribed without epoch and seq', '{"type":"subscribed","ch":"room","resumed":false}', 'ignored'],
+  ['subscribed without epoch and seq', '{"type":"subscribed","ch":"room","resumed":false}', 'PROTOCOL_ERROR'],
   [
     'a second welcome naming another session',
     '{"type":"welcome","session":"s2","resumed":false,"heartbeatMs":1,"maxMessageBytes":1,"resumeWindowMs":1}',
@@ -119,7 +119,7 @@ const inputs: Array<[string, string | Buffer, 'PROTOCOL_ERROR' | 'ignored']> = [
     'ignored',
   ],
   ['ack for an unknown id', '{"type":"ack","id":"nobody-1"}', 'ignored'],
-  ['ack without id', '{"type":"ack"}', 'ignored'],
+  ['ack without id', '{"type":"ack"}', 'PROTOCOL_ERROR'],
   ['nack for an unknown id', '{"type":"nack","id":"nobody-1","code":"FORBIDDEN","reason":"no"}', 'ignored'],
   ['error for an unknown channel', '{"type":"error","code":"FORBIDDEN","reason":"no","ch":"elsewhere"}', 'ignored'],
   ['error about no channel', '{"type":"error","code":"INVALID_FRAME","reason":"what"}', 'PROTOCOL_ERROR'],

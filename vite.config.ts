@@ -5,7 +5,10 @@ import { defineConfig, type Plugin } from 'vite'
 
 const root = fileURLToPath(new URL('.', import.meta.url))
 
-/** Package entry name → source file. The output is `dist/<name>.js`, matching package.json `exports`. */
+/**
+ * Package entry name → source file. The output is `dist/<name>.js` (ESM) and `dist/<name>.cjs` (CommonJS), matching
+ * package.json `exports`.
+ */
 const entries = {
   index: 'src/index.ts',
   core: 'src/core/index.ts',
@@ -91,17 +94,26 @@ function emitStylesheet(): Plugin {
 
 export default defineConfig({
   plugins: [preserveUseClient(), emitStylesheet()],
+  // Production JSX whatever NODE_ENV says (vitest sets `test`, and a build it starts inherits that): development JSX
+  // calls `jsxDEV`, which production React leaves undefined, so every production app would crash on first render.
+  oxc: { jsx: { runtime: 'automatic', development: false } },
   build: {
     target: 'es2022',
-    sourcemap: true,
+    // Not minified: the app's bundler minifies once anyway, and readable output gives readable stack traces and diffs.
+    // No source maps either: they would point at src/, which is not published (docs/decisions.md, "Packaging").
+    minify: false,
+    sourcemap: false,
     emptyOutDir: true,
     lib: {
       entry: Object.fromEntries(Object.entries(entries).map(([name, file]) => [name, `${root}${file}`])),
-      formats: ['es'],
-      fileName: (_format, entryName) => `${entryName}.js`,
+      // ESM for bundlers and `import`, CommonJS (.cjs) for `require` in Node and CJS test runners.
+      formats: ['es', 'cjs'],
+      fileName: (format, entryName) => `${entryName}.${format === 'es' ? 'js' : 'cjs'}`,
     },
     rolldownOptions: {
       external: isExternal,
+      // The JSDoc lives in the .d.ts files, where editors read it; tree-shaking annotations (@__PURE__) stay.
+      output: { comments: { legal: true, annotation: true, jsdoc: false } },
       onwarn(warning, defaultHandler) {
         // Expected for every 'use client' module: preserveUseClient() puts the directive back on its chunk.
         if (warning.code === 'MODULE_LEVEL_DIRECTIVE' && warning.message.includes('use client')) return

@@ -77,6 +77,19 @@ export default defineConfig({
         },
       },
       {
+        // The published artifact: packs dist/ (building it first when stale), installs the tarball into a fresh
+        // CommonJS project outside the repo, and checks it with attw, publint, require()/import and tsc (nodenext).
+        test: {
+          name: 'package',
+          environment: 'node',
+          globals: true,
+          include: ['test/package/**/*.spec.ts'],
+          globalSetup: ['test/package/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
         // Node-side tests that drive a real Chromium with playwright-core, for what browser mode cannot do from inside
         // its own page (reloading it). Chromium's scratch files: see test/e2e/support/node-chromium.ts.
         test: {

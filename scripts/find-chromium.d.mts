@@ -1,6 +1,8 @@
 /** Thrown when no usable Chromium binary exists. */
 export declare class ChromiumNotFoundError extends Error {
   readonly code: 'CHROMIUM_NOT_FOUND'
+  /** `tried`: one line per place looked at; `headline` replaces the default install hint. */
+  constructor(tried: readonly string[], headline?: string)
 }
 
 /** Options for {@link findChromium}. */
@@ -11,5 +13,5 @@ export interface FindChromiumOptions {
   env?: NodeJS.ProcessEnv
 }
 
-/** Absolute path of the Chromium binary for real-browser tests; never downloads one. */
+/** Absolute path of the Chromium binary for real-browser tests; never downloads one (install-chromium.mjs does). */
 export declare function findChromium(options?: FindChromiumOptions): string

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Locates a Chromium binary for the real-browser tests without ever downloading one.
+// Locates a Chromium binary for the real-browser tests; never downloads one itself (scripts/install-chromium.mjs does).
 // Order: $CHROMIUM_PATH, /usr/bin/chromium, /usr/bin/chromium-browser, Playwright's cached browser.
 // Usable as a module (`findChromium()`) and as a CLI (prints the path on stdout).
 import { accessSync, constants } from 'node:fs'
@@ -8,8 +8,9 @@ import process from 'node:process'
 import { fileURLToPath } from 'node:url'
 
 const INSTALL_HINT =
-  'No Chromium found. Install it with `apt-get install -y chromium` (Debian/Ubuntu, as root), ' +
-  'or point CHROMIUM_PATH at an existing Chromium/Chrome binary. This project never downloads browsers.'
+  'No Chromium found. `npm test` installs one when it can (scripts/install-chromium.mjs); or install it with ' +
+  '`apt-get update && apt-get install -y chromium` (Debian, as root) or `npx playwright install chromium`, ' +
+  'or point CHROMIUM_PATH at an existing Chromium/Chrome binary.'
 
 /** Thrown when no usable Chromium binary exists; `code` is stable for callers. */
 export class ChromiumNotFoundError extends Error {

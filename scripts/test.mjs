@@ -1,14 +1,18 @@
 #!/usr/bin/env node
-// `npm test`: the unit project (Node + jsdom, including the size budgets and layer rules), then the e2e-node and
-// browser projects in real Chromium, then the storybook project (every story as a test in Chromium, axe violations as
-// errors). Ends with one plain line, `N passed, N failed` (`, N skipped` when there are any), counted from vitest's
-// JSON reports; exits non-zero when anything failed, crashed or found no tests.
+// `npm test`: the unit project (Node + jsdom, including the size budgets and layer rules), the package project (the
+// packed tarball: attw, publint, require/import and tsc in a fresh project; builds dist/ first when it is stale), then
+// the e2e-node and browser projects in real Chromium, then the storybook project (every story as a test in Chromium,
+// axe violations as errors). Ends with one plain line, `N passed, N failed` (`, N skipped` when there are any), counted
+// from vitest's JSON reports; exits non-zero when anything failed, crashed or found no tests.
+// Without a Chromium it first installs one where the platform allows (scripts/install-chromium.mjs); when it cannot,
+// it stops before running anything and prints the one command to run.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ChromiumNotFoundError, findChromium } from './find-chromium.mjs'
+import { ChromiumNotFoundError } from './find-chromium.mjs'
+import { ChromiumInstallError, ensureChromium } from './install-chromium.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const tmp = join(root, '.tmp')
@@ -23,16 +27,33 @@ const env = {
 }
 for (const dir of [reportsDir, env.TMPDIR, env.XDG_CONFIG_HOME, env.XDG_CACHE_HOME]) mkdirSync(dir, { recursive: true })
 
-// Resolve the browser once here so the choice is logged once; vitest's config reads it back from CHROMIUM_PATH.
-try {
-  env.CHROMIUM_PATH = findChromium()
-  env.LIFELINE_CHROMIUM_REPORTED = env.CHROMIUM_PATH
-} catch (error) {
-  if (!(error instanceof ChromiumNotFoundError)) throw error
-  process.stderr.write(`[test] ${error.message}\n[test] the browser project will fail.\n`)
-}
+const projects = ['unit', 'package', 'e2e-node', 'browser', 'storybook']
 
-const projects = ['unit', 'e2e-node', 'browser', 'storybook']
+/**
+ * Resolves the browser once here (installing one when missing) so the choice is logged once; vitest's config reads it
+ * back from CHROMIUM_PATH. Returns false, having said what to run, when there is none and none could be installed.
+ */
+async function resolveChromium() {
+  try {
+    // The parent's environment: an installed browser goes where find-chromium looks (Playwright's usual cache).
+    env.CHROMIUM_PATH = await ensureChromium({ log: (line) => process.stderr.write(`[test] ${line}\n`) })
+    env.LIFELINE_CHROMIUM_REPORTED = env.CHROMIUM_PATH
+    return true
+  } catch (error) {
+    if (error instanceof ChromiumInstallError) {
+      process.stderr.write(
+        `[test] ${error.message}\n[test] The browser tiers need Chromium. Run this, then \`npm test\` again:\n\n` +
+          `    ${error.command}\n\n`,
+      )
+      return false
+    }
+    if (error instanceof ChromiumNotFoundError) {
+      process.stderr.write(`[test] ${error.message}\n`)
+      return false
+    }
+    throw error
+  }
+}
 
 function vitestBin() {
   const require = createRequire(import.meta.url)
@@ -79,6 +100,12 @@ function countReport(report) {
 async function main() {
   const runStarted = performance.now()
   const totals = { passed: 0, failed: 0, skipped: 0 }
+  if (!(await resolveChromium())) {
+    // Fail fast: nothing else runs, so the fix is the last thing on screen, above the summary line.
+    process.stdout.write('0 passed, 1 failed\n')
+    process.exitCode = 1
+    return
+  }
   let bin
   try {
     bin = vitestBin()

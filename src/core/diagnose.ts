@@ -335,6 +335,7 @@ export class HandshakeError extends LifelineError {
     const status = diagnosis.status === null ? '' : ` ${String(diagnosis.status)}`
     const reason = diagnosis.reason === null ? '' : `: ${diagnosis.reason}`
     super('HANDSHAKE_FAILED', `handshake failed: ${diagnosis.kind}${status}${reason}`, cause)
+    this.name = 'HandshakeError'
     this.diagnosis = diagnosis
   }
 

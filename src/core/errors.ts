@@ -59,7 +59,8 @@ export class LifelineError extends Error {
   constructor(code: LifelineErrorCode, message: string = code, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause })
     this.code = code
-    this.name = new.target.name
+    // Each class names itself with a literal: minifiers rename classes, so `new.target.name` would read `t`.
+    this.name = 'LifelineError'
   }
 
   /** What to do about it, in one sentence (empty in production builds). */
@@ -73,6 +74,7 @@ export class InvalidUrlError extends LifelineError {
   constructor(url: string) {
     // Never echo credentials (one reason a URL is refused): error messages end up in logs and error trackers.
     super('INVALID_URL', 'Bad URL ' + url.replace(/\/\/[^/?#]*@/, '//***@'))
+    this.name = 'InvalidUrlError'
   }
 }
 
@@ -80,6 +82,7 @@ export class InvalidUrlError extends LifelineError {
 export class InsecureTransportError extends LifelineError {
   constructor() {
     super('INSECURE_TRANSPORT')
+    this.name = 'InsecureTransportError'
   }
 }
 
@@ -97,14 +100,19 @@ export class InvalidOptionsError extends LifelineError {
   declare readonly issues: readonly OptionIssue[]
   constructor(issues: readonly OptionIssue[]) {
     super('INVALID_OPTIONS', issues.map((issue) => issue.field + ' ' + issue.problem).join('; '))
+    this.name = 'InvalidOptionsError'
     this.issues = issues
   }
 }
 
-/** A message that cannot be sent as given: not serialisable, a lone UTF-16 surrogate, or an unsupported type. */
+/**
+ * A message that cannot be sent as given: not serialisable, nested deeper than the protocol's 64 levels (63 for
+ * `publish` data), a lone UTF-16 surrogate, or an unsupported type.
+ */
 export class InvalidMessageError extends LifelineError {
   constructor(problem: string, cause?: unknown) {
     super('INVALID_MESSAGE', problem, cause)
+    this.name = 'InvalidMessageError'
   }
 }
 
@@ -116,6 +124,7 @@ export class MessageTooLargeError extends LifelineError {
   declare readonly limit: number
   constructor(bytes: number, limit: number) {
     super('MESSAGE_TOO_LARGE', `${bytes} > ${limit} bytes`)
+    this.name = 'MessageTooLargeError'
     this.bytes = bytes
     this.limit = limit
   }
@@ -125,6 +134,7 @@ export class MessageTooLargeError extends LifelineError {
 export class QueueFullError extends LifelineError {
   constructor() {
     super('QUEUE_FULL')
+    this.name = 'QueueFullError'
   }
 }
 

@@ -28,7 +28,12 @@ export interface LongPollFallbackOptions {
    * `lifeline:transport:<origin+path>`.
    * @default globalThis.sessionStorage
    */
-  storage?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null
+  // Storage's methods spelled out: the published types must not need the DOM lib.
+  storage?: {
+    getItem(key: string): string | null
+    setItem(key: string, value: string): void
+    removeItem(key: string): void
+  } | null
   /** Settings of the long-poll transport (poll and request timeouts, batch size, Retry-After bounds). @default {} */
   longPoll?: Omit<LongPollTransportConfig, 'url' | 'fetch' | 'timers' | 'now'>
 }

@@ -79,6 +79,7 @@ export class LongPollError extends LifelineError {
   declare readonly status: number | null
   constructor(status: number | null, message: string, cause?: unknown) {
     super('TRANSPORT_ERROR', message, cause)
+    this.name = 'LongPollError'
     this.status = status
   }
 

@@ -4,7 +4,11 @@ import { outboxStorage, type OutboxStorage, type PersistedOutbox } from './persi
 /** Options shared by the built-in adapters. */
 export interface StorageAdapterOptions {
   /** The storage to use instead of the page's (tests, other realms). @default globalThis.localStorage / indexedDB */
-  storage?: Storage | IDBFactory | undefined
+  // The parts of Storage and IDBFactory in use, spelled out: the published types must not need the DOM lib.
+  storage?:
+    | { getItem(key: string): string | null; setItem(key: string, value: string): void; removeItem(key: string): void }
+    | { open(name: string, version?: number): unknown }
+    | undefined
 }
 
 const base64 = {

@@ -38,7 +38,9 @@ export function redact(value: unknown, secrets: readonly string[], key = ''): un
         if ('code' in value) out.code = value.code
         out.message = visit(value.message)
       }
-      for (const [name, inner] of Object.entries(value)) out[name] = visit(inner, name)
+      // Defined, not assigned: a `__proto__` key of parsed data stays a key instead of setting the copy's prototype.
+      for (const [name, inner] of Object.entries(value))
+        Object.defineProperty(out, name, { value: visit(inner, name), enumerable: true })
       return out
     } finally {
       ancestors.delete(value)

@@ -57,6 +57,15 @@ describe('redact', () => {
     expect(redact('abc', [''])).toBe('abc')
   })
 
+  it('keeps a parsed __proto__ key as a key of the copy instead of setting its prototype', () => {
+    const parsed = JSON.parse('{"__proto__":{"token":"s3cret","polluted":true},"ok":1}') as object
+    const out = redact(parsed, ['s3cret']) as Record<string, unknown>
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype)
+    expect(Object.keys(out)).toEqual(['__proto__', 'ok'])
+    expect(JSON.stringify(out)).toBe('{"__proto__":{"token":"[redacted]","polluted":true},"ok":1}')
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
   it('survives a circular value', () => {
     const cyclic: Record<string, unknown> = { name: 'loop' }
     cyclic.self = cyclic

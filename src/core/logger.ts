@@ -38,10 +38,11 @@ export function redact(value: unknown, secrets: readonly string[], key = ''): un
         if ('code' in value) out.code = value.code
         out.message = visit(value.message)
       }
-      // Defined, not assigned: a `__proto__` key of parsed data stays a key instead of setting the copy's prototype.
-      for (const [name, inner] of Object.entries(value))
-        Object.defineProperty(out, name, { value: visit(inner, name), enumerable: true })
-      return out
+      // fromEntries defines keys (never assigns): a `__proto__` key of parsed data stays a key, not the copy's prototype.
+      return Object.fromEntries([
+        ...Object.entries(out),
+        ...Object.entries(value).map(([name, inner]) => [name, visit(inner, name)]),
+      ])
     } finally {
       ancestors.delete(value)
     }

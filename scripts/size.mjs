@@ -25,6 +25,9 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  * of malformed frames into one store update (+0.3 kB on useWebSocket, +0.55 kB on useChannel: ceilings 11.15 and
  * 12.75 kB).
  *
+ * Item 9 of the "installs cleanly" issue raises the components' ceiling from 3.9 to 4.4 kB: composition (one countdown
+ * and one Retry now per client, +0.17 kB), readable JSON previews in the offline queue (+0.17 kB), `formatItem` and
+ * boxless empty roots (+0.1 kB).
  * `budget` is a ceiling at today's figure that stops creep; `goal` is what an issue aims for, printed beside the
  * figure and never moved to make a row pass (useWebSocket: 8.0 kB, the core-reshaping issue; components: 3.0 kB).
  *
@@ -48,7 +51,7 @@ export const sizeEntries = [
     exports: ['ConnectionBanner', 'ReconnectCountdown', 'OfflineQueue'],
     baseline: ['useWebSocket', 'useChannel', 'LifelineProvider'],
     from: 'src/index.ts',
-    budget: 3_900,
+    budget: 4_400,
     goal: 3_000,
   },
 ]

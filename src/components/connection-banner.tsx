@@ -1,6 +1,7 @@
 'use client'
 import { createContext, useEffect, useState, type ComponentPropsWithoutRef } from 'react'
 import type { ConnectionSnapshot, Diagnosis, LifelineClient } from '../core'
+import { useClaimed } from './claims'
 import { createAnnouncer, createPart, createRoot, mergeLabels, useSnapshot, withParts } from './parts'
 import { formatDuration, useCountdown } from './use-countdown'
 
@@ -147,7 +148,7 @@ interface BannerContext {
   client: LifelineClient
   /** The sentence of the shown state. */
   message: string
-  /** Time to the next attempt while shown, else `null`. */
+  /** Time to the next attempt while shown (and no ReconnectCountdown of the client shows it), else `null`. */
   remainingMs: number | null
   dismiss: () => void
   polite: string
@@ -172,7 +173,7 @@ export interface ConnectionBannerProps extends ComponentPropsWithoutRef<'div'> {
 
 /**
  * The banner's root: a `<div>` with `data-state` (a {@link ConnectionBannerState}, or `hidden`), always rendered so
- * its `Announcer` stays mounted; while hidden, the other parts render nothing. Style `[data-state='hidden']` as empty.
+ * its `Announcer` stays mounted; while hidden, the other parts render nothing and the root is `display: contents`.
  */
 const Root = /* @__PURE__ */ createRoot(
   'banner',
@@ -199,6 +200,8 @@ const Root = /* @__PURE__ */ createRoot(
     if (wasShown !== (shown !== null) && troubled) setWasShown(shown !== null)
     // Counted from when the trouble began (not from when it shows), so the whole wait is the one the client chose.
     const { remainingMs, totalMs } = useCountdown(troubled ? snapshot!.nextRetryAt : null)
+    // A ReconnectCountdown of this client shows the time already: say it once.
+    const timeShownElsewhere = useClaimed(client, 'countdown-time')
     const sentence = shown && messageOf(shown, snapshot!, labels, totalMs)
     const message = sentence || (wasShown ? labels.reconnected : '')
     const terminal = shown === 'failed'
@@ -209,12 +212,12 @@ const Root = /* @__PURE__ */ createRoot(
       labels,
       client: client!,
       message: sentence || '',
-      remainingMs: state && remainingMs,
+      remainingMs: state && !timeShownElsewhere ? remainingMs : null,
       dismiss: () => setDismissed(current),
       polite: terminal ? '' : message,
       assertive: terminal ? message : '',
     }
-    return [value, state ?? 'hidden', rest]
+    return [value, state ?? 'hidden', rest, !state]
   },
 )
 
@@ -229,7 +232,10 @@ const Message = /* @__PURE__ */ createPart(
   ({ state, message }) => state && { children: message },
 )
 
-/** Time to the next attempt (a `<span>`, ticking each second, never announced); renders nothing when none is due. */
+/**
+ * Time to the next attempt (a `<span>`, ticking each second, never announced); renders nothing when none is due, or
+ * while a `ReconnectCountdown` (its `Time`) of the same client shows it.
+ */
 const Countdown = /* @__PURE__ */ createPart(
   'span',
   'banner-countdown',
@@ -237,7 +243,10 @@ const Countdown = /* @__PURE__ */ createPart(
   ({ remainingMs, labels }) => remainingMs !== null && { children: labels.retryIn(labels.formatDuration(remainingMs)) },
 )
 
-/** Calls `client.retry()` (a `<button>`); not rendered in `degraded`, `aria-disabled` while an attempt is running. */
+/**
+ * Calls `client.retry()` (a `<button>`); not rendered in `degraded`, `aria-disabled` while an attempt is running. While
+ * it is rendered, a `ReconnectCountdown` of the same client leaves out its own Retry now.
+ */
 const RetryButton = /* @__PURE__ */ createPart(
   'button',
   'banner-retry',
@@ -249,6 +258,7 @@ const RetryButton = /* @__PURE__ */ createPart(
       'aria-disabled': snapshot.status === 'connecting' || undefined,
       onClick: () => client.retry(),
     },
+  ({ client }) => [client, 'banner-retry'],
 )
 
 /** Hides the banner until its state changes (a `<button>`). */
@@ -262,7 +272,9 @@ const DismissButton = /* @__PURE__ */ createPart(
 /**
  * Tells users what is happening to the connection, in plain words: offline, reconnecting (with a countdown), slow
  * fallback mode, session refresh or expiry, rate limiting, or a failure with its reason and what to do; with Retry
- * now and Dismiss. Works with no props inside a `LifelineProvider`. For your own markup, compose its parts:
+ * now and Dismiss. Works with no props inside a `LifelineProvider`. Next to a `ReconnectCountdown` of the same client,
+ * the time is said once (by the countdown) and Retry now shown once (by the banner). For your own markup, compose its
+ * parts:
  * `Root`, `Announcer`, `Message`, `Countdown`, `RetryButton`, `DismissButton`.
  * @example <ConnectionBanner showAfterMs={2000} labels={{ offline: 'No network.' }} />
  */

@@ -77,6 +77,7 @@ export const defaultOfflineQueueLabels: OfflineQueueLabels = {
 
 interface QueueContext extends UseOutboxResult {
   labels: OfflineQueueLabels
+  formatItem: ((item: OutboxItem, preview: string) => ReactNode) | undefined
   /** Whether the `<details>` is open (the list renders its items only then). */
   open: boolean
   setOpen: (open: boolean) => void
@@ -108,16 +109,25 @@ export interface OfflineQueueProps extends ComponentPropsWithoutRef<'div'> {
    * @default false
    */
   defaultExpanded?: boolean | undefined
+  /**
+   * An item's preview, given the item (its `data`, `channel`, `state`, …) and the default preview text. A string is cut
+   * to 60 characters like the default; any other node is rendered as it is (the theme cuts it with an ellipsis). It
+   * also describes the item's buttons, so keep it short and textual.
+   * @example formatItem={(item, preview) => `#${item.channel}: ${preview}`}
+   * @default JSON text as words: a string as itself, an object as `key: value, …` (nested values as `{…}` and
+   * `[…]`), an array as `a, b, …`; other text as it is; binary data as `labels.binary`
+   */
+  formatItem?: ((item: OutboxItem, preview: string) => ReactNode) | undefined
 }
 
 /**
  * The queue's root: a `<div>` with `data-state` (an {@link OfflineQueueState}), always rendered so its `Announcer`
- * stays mounted; while `empty` the other parts render nothing.
+ * stays mounted; while `empty` the other parts render nothing and the root is `display: contents`.
  */
 const Root = /* @__PURE__ */ createRoot(
   'queue',
   Context,
-  function useOfflineQueue({ client, labels, defaultExpanded = false, ...rest }: OfflineQueueProps) {
+  function useOfflineQueue({ client, labels, defaultExpanded = false, formatItem, ...rest }: OfflineQueueProps) {
     const outbox = useOutbox(client)
     const [open, setOpen] = useState(defaultExpanded)
     const [announced, setAnnounced] = useState(0)
@@ -127,13 +137,15 @@ const Root = /* @__PURE__ */ createRoot(
     const value: QueueContext = {
       ...outbox,
       labels: mergeLabels(defaultOfflineQueueLabels, labels),
+      formatItem,
       open,
       setOpen,
       pending,
       failed,
       announced,
     }
-    return [value, failed ? 'failed' : pending.length ? 'waiting' : 'empty', rest]
+    const state: OfflineQueueState = failed ? 'failed' : pending.length ? 'waiting' : 'empty'
+    return [value, state, rest, state === 'empty']
   },
 )
 
@@ -246,20 +258,49 @@ const Item = /* @__PURE__ */ forwardRef<HTMLLIElement, OfflineQueueItemProps>(fu
 const PREVIEW_LENGTH = 60
 
 /**
- * The start of the message as plain text (never parsed as HTML; at most 60 characters, or `labels.binary`). Its id
- * describes the item's buttons.
+ * The message as plain text (never parsed as HTML): by default its JSON as words (see `formatItem`), at most 60
+ * characters; `formatItem` replaces it. Its id describes the item's buttons.
  */
 const ItemPreview = /* @__PURE__ */ createPart(
   'span',
   'queue-preview',
   ItemContext,
-  ({ item: { data }, previewId, labels }) => {
-    let text = typeof data === 'string' ? data : labels.binary
-    // Never cut a surrogate pair in half.
-    if (text.length > PREVIEW_LENGTH) text = text.slice(0, PREVIEW_LENGTH - 1).replace(/[\ud800-\udbff]$/, '') + '…'
-    return { children: text, id: previewId, dir: 'auto' }
+  ({ item, previewId, labels, formatItem }) => {
+    const preview = typeof item.data === 'string' ? readable(item.data) : labels.binary
+    const shown = formatItem ? formatItem(item, preview) : preview
+    return { children: typeof shown === 'string' ? truncate(shown) : shown, id: previewId, dir: 'auto' }
   },
 )
+
+function truncate(text: string): string {
+  // Never cut a surrogate pair in half.
+  return text.length > PREVIEW_LENGTH ? text.slice(0, PREVIEW_LENGTH - 1).replace(/[\ud800-\udbff]$/, '') + '…' : text
+}
+
+/** Past this, text is shown as it is: parsing a large message on every render of the list is not worth a preview. */
+const PARSE_LIMIT = 16_384
+
+/** JSON text as words (`key: value, …`), on one line; any other text as it is. */
+function readable(text: string): string {
+  const trimmed = text.trim()
+  if (trimmed.length > PARSE_LIMIT || !/^[[{"]/.test(trimmed)) return text
+  try {
+    return words(JSON.parse(trimmed), true).replace(/\s+/g, ' ').trim()
+  } catch {
+    // Not JSON after all (`{` typed by a user, or a text protocol): the text is its own preview.
+    return text
+  }
+}
+
+/** A JSON value as words; below the top level, objects and arrays are elided. */
+function words(value: unknown, top: boolean): string {
+  if (value === null || typeof value !== 'object') return String(value)
+  const array = Array.isArray(value)
+  const entries = Object.entries(value)
+  const [open, close] = array ? '[]' : '{}'
+  if (!entries.length || !top) return open + (entries.length ? '…' : '') + close
+  return entries.map(([key, entry]) => (array ? '' : `${key}: `) + words(entry, false)).join(', ')
+}
 
 /** The message's size (a `<span>`). */
 const ItemSize = /* @__PURE__ */ createPart('span', 'queue-size', ItemContext, ({ item, labels }) => ({
@@ -307,7 +348,8 @@ const ItemDiscardButton = /* @__PURE__ */ createPart(
 /**
  * The outbox for users: a collapsed summary ("3 messages waiting to send (1.2 kB).") that opens the list of messages
  * with their size and state (waiting, sending, failed with the reason), with retry and discard per message and for
- * all. Works with no props inside a `LifelineProvider`; compose its parts for your own markup: `Root`, `Announcer`,
+ * all. Previews read JSON as words (`formatItem` for your own). Works with no props inside a `LifelineProvider`;
+ * compose its parts for your own markup: `Root`, `Announcer`,
  * `Details` (holding `Summary` and `List`), `RetryAllButton`, `DiscardAllButton`, `Item`, `ItemPreview`, `ItemSize`,
  * `ItemStatus`, `ItemRetryButton`, `ItemDiscardButton`.
  * @example <OfflineQueue defaultExpanded labels={{ list: 'Outbox' }} />

@@ -18,6 +18,7 @@ import {
 } from 'react'
 import type { ConnectionSnapshot, LifelineClient } from '../core'
 import { useOptionalLifelineClient } from '../react'
+import { useHoldClaim, type Claim } from './claims'
 
 /** The elements parts render. */
 type Tag = 'p' | 'span' | 'button' | 'progress' | 'details' | 'summary'
@@ -46,16 +47,21 @@ export function useRequired<C>(context: Context<C | null>): C {
 
 /**
  * Makes a part named `name` (its `data-lifeline` attribute) that reads `context` and renders `render(value)`, or
- * nothing when that is `null` or `false`. A `<button>` part is a `type="button"`.
+ * nothing when that is `null` or `false`. A `<button>` part is a `type="button"`. With `claims`, the part holds that
+ * claim for its client while it renders something (see `claims.ts`).
  */
 export function createPart<T extends Tag, C>(
   tag: T,
   name: string,
   context: Context<C | null>,
   render: (value: C) => Defaults<T> | null | false,
+  claims?: (value: C) => [client: LifelineClient | null, claim: Claim],
 ): Part<T> {
   return forwardRef<ComponentRef<T>, ComponentPropsWithoutRef<T>>(function Part(props, ref) {
-    const defaults = render(useRequired(context)) as Record<string, Handler> | false | null
+    const value = useRequired(context)
+    const defaults = render(value) as Record<string, Handler> | false | null
+    const [client, claim] = claims?.(value) ?? [null, 'banner-retry']
+    useHoldClaim(client, claim, !!defaults)
     if (!defaults) return null
     const merged: Record<string, unknown> = {
       type: tag === 'button' ? tag : undefined,
@@ -82,21 +88,27 @@ export function createPart<T extends Tag, C>(
 /** The props every root takes: a `<div>`'s, without children (the drop-in supplies them). */
 type DivProps = ComponentPropsWithoutRef<'div'>
 
+/** What an empty root is: no box of its own, so it adds no gap or margin to a flex or grid layout around it. */
+const boxless: CSSProperties = { display: 'contents' }
+
 /**
  * Makes a component's root: a `<div data-lifeline={name} data-state={state}>` providing `context`. `use` reads the
- * root's own props and returns the context value, the state, and the props left for the `<div>`.
+ * root's own props and returns the context value, the state, the props left for the `<div>`, and whether it has
+ * nothing to show: then it is `display: contents` (its visually hidden live regions are absolutely positioned, out of
+ * the layout, and stay mounted), unless the user's `style` sets `display`.
  */
 export function createRoot<P extends DivProps, C>(
   name: string,
   context: Context<C | null>,
-  use: (props: P) => [value: C, state: string, rest: DivProps],
+  use: (props: P) => [value: C, state: string, rest: DivProps, empty: boolean],
 ): ForwardRefExoticComponent<P & RefAttributes<HTMLDivElement>> {
   return forwardRef<HTMLDivElement, P>(function Root(props, ref) {
-    const [value, state, rest] = use(props as P)
+    const [value, state, rest, empty] = use(props as P)
+    const style = empty ? { ...boxless, ...rest.style } : rest.style
     return createElement(
       context.Provider,
       { value },
-      createElement('div', { 'data-lifeline': name, 'data-state': state, ...rest, ref }),
+      createElement('div', { 'data-lifeline': name, 'data-state': state, ...rest, style, ref }),
     )
   }) as ForwardRefExoticComponent<P & RefAttributes<HTMLDivElement>>
 }
@@ -143,7 +155,10 @@ export function mergeLabels<L extends { reasons?: Readonly<Record<string, string
   return { ...defaults, ...overrides, reasons: { ...defaults.reasons, ...overrides?.reasons } }
 }
 
-/** Hides an element visually but keeps it in the accessibility tree (the one inline style the components use). */
+/**
+ * Hides an element visually but keeps it in the accessibility tree (with `display: contents` on empty roots, the only
+ * inline styles the components use). Absolutely positioned, so it is never a flex or grid item taking a gap.
+ */
 const visuallyHidden: CSSProperties = {
   position: 'absolute',
   width: 1,

@@ -1,6 +1,7 @@
 'use client'
 import { createContext, type ComponentPropsWithoutRef } from 'react'
 import type { LifelineClient } from '../core'
+import { useClaimed } from './claims'
 import { createPart, createRoot, useSnapshot, withParts } from './parts'
 import { formatDuration, useCountdown } from './use-countdown'
 
@@ -44,6 +45,8 @@ interface CountdownContext {
   totalMs: number | null
   labels: ReconnectCountdownLabels
   client: LifelineClient
+  /** A ConnectionBanner of the same client shows Retry now: the countdown leaves its own out. */
+  retryShownElsewhere: boolean
 }
 
 const Context = /* @__PURE__ */ createContext<CountdownContext | null>(null)
@@ -63,7 +66,8 @@ export interface ReconnectCountdownProps extends ComponentPropsWithoutRef<'div'>
 
 /**
  * The countdown's root: a `<div>` with `data-state` (a {@link ReconnectCountdownState}), always rendered; while
- * `inactive` the other parts render nothing. It is not a live region: announcing is the banner's job.
+ * `inactive` the other parts render nothing and the root is `display: contents`. It is not a live region: announcing
+ * is the banner's job.
  */
 const Root = /* @__PURE__ */ createRoot(
   'countdown',
@@ -85,12 +89,16 @@ const Root = /* @__PURE__ */ createRoot(
       labels: { ...defaultReconnectCountdownLabels, ...labels },
       // Read by parts only while not `inactive`, which needs a client.
       client: client!,
+      retryShownElsewhere: useClaimed(client, 'banner-retry'),
     }
-    return [value, state, rest]
+    return [value, state, rest, state === 'inactive']
   },
 )
 
-/** "Retrying in 5 s." (a `<span>`, re-rendered each second, never announced), or "Reconnecting…" during the attempt. */
+/**
+ * "Retrying in 5 s." (a `<span>`, re-rendered each second, never announced), or "Reconnecting…" during the attempt.
+ * While it is rendered, a `ConnectionBanner` of the same client leaves out its own countdown.
+ */
 const Time = /* @__PURE__ */ createPart(
   'span',
   'countdown-time',
@@ -99,6 +107,7 @@ const Time = /* @__PURE__ */ createPart(
     state !== 'inactive' && {
       children: remainingMs === null ? labels.connecting : labels.retryIn(labels.formatDuration(remainingMs)),
     },
+  ({ client }) => [client, 'countdown-time'],
 )
 
 /** "Attempt 2 of 5" (a `<span>`). */
@@ -130,13 +139,17 @@ const Progress = /* @__PURE__ */ createPart(
   },
 )
 
-/** Calls `client.retry()` now (a `<button>`); `aria-disabled` while an attempt is already running. */
+/**
+ * Calls `client.retry()` now (a `<button>`); `aria-disabled` while an attempt is already running. Not rendered while a
+ * `ConnectionBanner` of the same client shows its Retry now (it stays there across the outage, so focus is not lost).
+ */
 const RetryButton = /* @__PURE__ */ createPart(
   'button',
   'countdown-retry',
   Context,
-  ({ state, labels, client }) =>
-    state !== 'inactive' && {
+  ({ state, labels, client, retryShownElsewhere }) =>
+    state !== 'inactive' &&
+    !retryShownElsewhere && {
       children: labels.retry,
       'aria-disabled': state === 'connecting' || undefined,
       onClick: () => client.retry(),
@@ -145,7 +158,9 @@ const RetryButton = /* @__PURE__ */ createPart(
 
 /**
  * Time to the next reconnection attempt (from `nextRetryAt`), the attempt number, a progress bar of the wait, and
- * Retry now. Ticks silently. Works with no props inside a `LifelineProvider`; compose its parts for your own markup:
+ * Retry now. Ticks silently. Works with no props inside a `LifelineProvider`. Next to a `ConnectionBanner` of the same
+ * client, it shows the time and leaves Retry now to the banner while the banner shows it. Compose its parts for your
+ * own markup:
  * `Root`, `Time`, `Attempt`, `Progress`, `RetryButton`.
  * @example <ReconnectCountdown />
  */

@@ -4,11 +4,10 @@ import {
   lifelineError,
   type ChannelGap,
   type ChannelMessage,
-  type ChannelStatus,
   type LifelineClient,
   type LifelineProtocol,
 } from '../core'
-import { createChannelStore, type ChannelState } from '../store'
+import { createChannelStore, type ChannelState, type ChannelSubscriptionState } from '../store'
 import { notReady, useOptionalLifelineClient } from './context'
 
 /** Options of {@link useChannel}. Callbacks are always the latest ones and never resubscribe. */
@@ -34,8 +33,12 @@ export interface UseChannelResult<T = unknown> {
    * resent after reconnects until acknowledged, applied once. Throws typed errors for bad input or a full outbox.
    */
   publish: (data: unknown) => string
-  /** `pending` until the server confirms the subscription, `subscribed`, or `error` (refused: see `error`). */
-  status: ChannelStatus['state']
+  /**
+   * `pending` until the server first confirms the subscription; `subscribed` while the connection is open and the
+   * subscription confirmed on it; `resubscribing` after that whenever the connection is down, or reopened and not yet
+   * confirmed again (it resumes from the last message seen); `error` when refused (see `error`).
+   */
+  status: ChannelSubscriptionState
   /**
    * After a resubscribe: `true` when every message since the last one seen was replayed, `false` when continuity
    * could not be proven (a gap was reported). `null` before the first resubscribe.
@@ -75,11 +78,12 @@ export function useChannel<T = unknown>(name: string, options: UseChannelOptions
       protocol
         ? createChannelStore<T>(protocol, name, {
             history,
+            connection: client ?? undefined,
             onMessage: (message) => callbacks.current.onMessage?.(message),
             onGap: (gap) => callbacks.current.onGap?.(gap),
           })
         : noStore,
-    [protocol, name, history],
+    [client, protocol, name, history],
   )
   const state = useSyncExternalStore(store.subscribe, store.getState, noStore.getState) as ChannelState<T>
   const publish = useMemo(

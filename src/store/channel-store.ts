@@ -1,5 +1,17 @@
-import type { ChannelGap, ChannelMessage, ChannelStatus, LifelineProtocol } from '../core'
+import type { ChannelGap, ChannelMessage, ChannelStatus, ConnectionSnapshot, LifelineProtocol } from '../core'
 import { createFrameScheduler } from './frame-batcher'
+
+/**
+ * Where a channel stands for rendering: `pending` until the server first confirms it, `subscribed` while the
+ * connection is open and the subscription confirmed on it, `resubscribing` once it was subscribed and the connection is
+ * down or reopened but not yet confirmed again (it resumes from the last message seen), `error` when refused.
+ */
+export type ChannelSubscriptionState = ChannelStatus['state'] | 'resubscribing'
+
+/** {@link ChannelStatus} as a channel store shows it: its `state` also says when the connection is down. */
+export interface ChannelViewStatus extends Omit<ChannelStatus, 'state'> {
+  state: ChannelSubscriptionState
+}
 
 /** What a channel store publishes (a new object at most once per animation frame). */
 export interface ChannelState<T = unknown> {
@@ -8,7 +20,7 @@ export interface ChannelState<T = unknown> {
   /** The newest message, or `null`. */
   last: ChannelMessage<T> | null
   /** Subscription state and whether the last resubscribe resumed without a gap. */
-  status: ChannelStatus
+  status: ChannelViewStatus
   /** Discontinuities reported so far (the last 20). */
   gaps: readonly ChannelGap[]
 }
@@ -28,6 +40,17 @@ export interface ChannelStoreOptions<T> {
   onMessage?: ((message: ChannelMessage<T>) => void) | undefined
   /** Every discontinuity. @default undefined */
   onGap?: ((gap: ChannelGap) => void) | undefined
+  /**
+   * The connection (the client), read so that `status` is never `subscribed` while it is not open.
+   * @default undefined (the status is the registry's alone)
+   */
+  connection?: ConnectionSource | undefined
+}
+
+/** What a channel store reads from the connection: a `LifelineClient` is one. */
+export interface ConnectionSource {
+  getSnapshot(): Pick<ConnectionSnapshot, 'status'>
+  subscribe(listener: () => void): () => void
 }
 
 const initialStatus: ChannelStatus = { state: 'pending', resumed: null, error: null }
@@ -46,6 +69,9 @@ export function createChannelStore<T = unknown>(
   let state: ChannelState<T> = { messages: [], last: null, status: initialStatus, gaps: [] }
   let pending: ChannelMessage<T>[] = []
   let status = initialStatus
+  const connection = options.connection
+  let open = true
+  let wasSubscribed = false
   let gaps: readonly ChannelGap[] = []
   const listeners = new Set<() => void>()
   let leave: (() => void) | null = null
@@ -57,14 +83,16 @@ export function createChannelStore<T = unknown>(
     const fresh = pending
     pending = []
     const messages = fresh.length ? newest(state.messages.concat(newest(fresh))) : state.messages
-    state = { messages, last: fresh.at(-1) ?? state.last, status, gaps }
+    state = { messages, last: fresh.at(-1) ?? state.last, status: view(status, open, wasSubscribed), gaps }
     for (const listener of listeners) listener()
   })
+  let unwatch: (() => void) | null = null
 
   return {
     getState: () => state,
     subscribe(listener) {
       listeners.add(listener)
+      if (connection && !unwatch) open = connection.getSnapshot().status === 'open'
       leave ??= protocol.channel(name, {
         message(message) {
           options.onMessage?.(message as ChannelMessage<T>)
@@ -80,17 +108,35 @@ export function createChannelStore<T = unknown>(
         },
         status(next) {
           status = next
+          if (next.state === 'subscribed') wasSubscribed = true
           frame.schedule()
         },
       })
+      unwatch ??=
+        connection?.subscribe(() => {
+          const now = connection.getSnapshot().status === 'open'
+          // Only a change of open-ness matters: latency or outbox updates must not re-render every channel.
+          if (now === open) return
+          open = now
+          frame.schedule()
+        }) ?? null
       return () => {
         listeners.delete(listener)
         if (listeners.size === 0 && leave) {
           leave()
           leave = null
+          unwatch?.()
+          unwatch = null
           frame.cancel()
         }
       }
     },
   }
+}
+
+/** The registry's status as shown: a subscription on a connection that is down, or not yet confirmed again, is not live. */
+function view(status: ChannelStatus, open: boolean, wasSubscribed: boolean): ChannelViewStatus {
+  if (status.state === 'error' || !wasSubscribed) return status
+  if (status.state === 'subscribed' && open) return status
+  return { ...status, state: 'resubscribing' }
 }

@@ -1,6 +1,6 @@
 import type { Meta, StoryObj } from '@storybook/react-vite'
 import { expect, waitFor } from 'storybook/test'
-import { ConnectionBanner, type ConnectionBannerLabels } from '../../src/components'
+import { ConnectionBanner, ReconnectCountdown, type ConnectionBannerLabels } from '../../src/components'
 import '../../src/components/styles.css'
 import { devServers } from '../_shared/dev-servers'
 import { LiveFrame } from '../_shared/live'
@@ -44,6 +44,33 @@ export const Default: Story = {
     const root = canvasElement.querySelector('[data-lifeline="banner"]')
     await waitFor(() => expect(root?.getAttribute('data-state')).toBe('reconnecting'), { timeout: 3000 })
     // Let the entrance animation end before axe checks contrast (a fading banner has too little).
+    await Promise.all(root?.getAnimations({ subtree: true }).map((animation) => animation.finished) ?? [])
+  },
+}
+
+/**
+ * Next to a `ReconnectCountdown` of the same client the two compose: the countdown says "Retrying in …" and the banner
+ * offers Retry now, each once. Alone, each shows both.
+ */
+export const WithCountdown: Story = {
+  render: () => (
+    <ScriptedProvider
+      state={{
+        snapshot: { status: 'reconnecting', attempt: 2, nextRetryAt: Date.now() + 8000, lastClose: closed(1006) },
+      }}
+    >
+      <div style={{ display: 'grid', gap: '0.5rem' }}>
+        <ConnectionBanner showAfterMs={0} />
+        <ReconnectCountdown maxAttempts={10} />
+      </div>
+    </ScriptedProvider>
+  ),
+  play: async ({ canvasElement }) => {
+    await expect(canvasElement.querySelectorAll('button[data-lifeline$="-retry"]')).toHaveLength(1)
+    await expect(canvasElement.querySelector('[data-lifeline="banner-retry"]')).not.toBeNull()
+    await expect(canvasElement.querySelector('[data-lifeline="banner-countdown"]')).toBeNull()
+    await expect(canvasElement.querySelector('[data-lifeline="countdown-time"]')?.textContent).toMatch(/^Retrying in/)
+    const root = canvasElement.querySelector('[data-lifeline="banner"]')
     await Promise.all(root?.getAnimations({ subtree: true }).map((animation) => animation.finished) ?? [])
   },
 }

@@ -49,6 +49,31 @@ export const Expanded: Story = {
   ),
 }
 
+/**
+ * Previews read the JSON as words by default (`text: On my way, 5 minutes`); `formatItem(item, preview)` renders them
+ * your way, here with the message type as a label.
+ */
+export const FormattedItems: Story = {
+  args: {
+    defaultExpanded: true,
+    formatItem: (item, preview) => {
+      const type = typeof item.data === 'string' ? /"type":"(\w+)"/.exec(item.data)?.[1] : undefined
+      return type ? `${type}: ${preview.replace(/^type: \w+, /, '')}` : preview
+    },
+  },
+  render: (args) => (
+    <ScriptedProvider state={waiting ?? { snapshot: {} }}>
+      <OfflineQueue {...args} />
+    </ScriptedProvider>
+  ),
+  play: async ({ canvasElement }) => {
+    const previews = [...canvasElement.querySelectorAll('[data-lifeline="queue-preview"]')].map(
+      (node) => node.textContent,
+    )
+    await expect(previews[0]).toBe('chat: text: On my way, 5 minutes')
+  },
+}
+
 /** Every state from scripted outboxes, expanded. */
 export const AllStates: Story = {
   render: () => (

@@ -76,9 +76,29 @@ describe('accessibility (axe-core, jsdom)', () => {
       <OfflineQueue key="q" defaultExpanded />,
       [item('c', 'x', { state: 'failed', error: error('MESSAGE_DISCARDED') })],
     ],
+    [
+      'expanded with readable JSON previews and a formatItem of its own',
+      <OfflineQueue key="q" defaultExpanded formatItem={(entry, preview) => <em>{`${entry.id}: ${preview}`}</em>} />,
+      [item('j', '{"type":"chat","text":"hi"}', { channel: 'room' }), item('k', '"plain"')],
+    ],
   ])('OfflineQueue: no violations when %s', async (_, ui, items) => {
     expect(await violations(ui, { status: 'offline', online: false }, items)).toEqual([])
   })
+
+  it.each([0, 60_000])(
+    'a banner (showAfterMs %i) next to a countdown, each saying its part once: no violations',
+    async (showAfterMs) => {
+      const ui = (
+        <>
+          <ConnectionBanner showAfterMs={showAfterMs} />
+          <ReconnectCountdown />
+        </>
+      )
+      const snapshot = { status: 'reconnecting', attempt: 1, nextRetryAt: now + 3000, lastClose: closed(1006) } as const
+      expect(await violations(ui, snapshot)).toEqual([])
+      expect(document.querySelectorAll('button[data-lifeline$="-retry"]')).toHaveLength(1)
+    },
+  )
 
   it('all three together, composed in one page', async () => {
     const ui = (

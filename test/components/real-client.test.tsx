@@ -75,7 +75,10 @@ describe('components on a real client', () => {
     )
     act(() => vi.advanceTimersByTime(1000))
     expect(document.querySelector('[data-lifeline="banner"]')?.getAttribute('data-state')).toBe('reconnecting')
-    expect(document.querySelector('[data-lifeline="banner-countdown"]')?.textContent).toBe('Retrying in 3 s.')
+    // Side by side, the countdown says the time and the banner offers Retry now: each once.
+    expect(document.querySelector('[data-lifeline="countdown-time"]')?.textContent).toBe('Retrying in 3 s.')
+    expect(document.querySelector('[data-lifeline="banner-countdown"]')).toBeNull()
+    expect(screen.getAllByRole('button', { name: 'Retry now' })).toHaveLength(1)
     const sockets = HandSocket.all.length
     fireEvent.click(document.querySelector('[data-lifeline="banner-retry"]') as HTMLElement)
     expect(HandSocket.all.length).toBe(sockets + 1)

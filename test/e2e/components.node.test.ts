@@ -139,7 +139,8 @@ describe('components through a real outage (Chromium, R28)', () => {
     const down = await view(page)
     expect(down.queueState).toBe('waiting')
     expect(down.queueSummary).toMatch(/^3 messages waiting to send \(\d+ B\)\.$/)
-    expect(down.queueItems).toEqual(values.map((value) => ({ state: 'queued', preview: JSON.stringify(value) })))
+    // Previews read the JSON as words: a string as itself, not in quotes.
+    expect(down.queueItems).toEqual(values.map((value) => ({ state: 'queued', preview: value })))
 
     await waitFor('the banner to show', async () => (await view(page)).bannerState !== 'hidden', 3000)
     const entries = await timeline(page)
@@ -160,10 +161,12 @@ describe('components through a real outage (Chromium, R28)', () => {
     let samples = 0
     for (let tick = 0; tick < 40 && samples < 6; tick += 1) {
       const current = await view(page)
-      if (current.status === 'reconnecting' && current.bannerCountdown !== null) {
-        expectWithinOneSecond(current.bannerCountdown, current.remainingMs)
+      if (current.status === 'reconnecting' && current.countdownState === 'waiting') {
         expectWithinOneSecond(current.countdownTime, current.remainingMs)
-        expect(current.countdownState).toBe('waiting')
+        // Side by side, the time is said once (by the countdown) and Retry now offered once (by the banner).
+        expect(current.bannerCountdown).toBeNull()
+        expect(current.retryingIn).toEqual(['countdown-time'])
+        expect(current.retryButtons).toEqual(['banner-retry'])
         expect(current.countdownAttempt).toBe(`Attempt ${String(current.attempt)} of 20`)
         // The ticking number is never in a live region.
         expect(current.polite).not.toMatch(/\d/)
@@ -276,6 +279,47 @@ describe('components through a real outage (Chromium, R28)', () => {
     expect(consoleErrors).toEqual([])
   }, 40_000)
 
+  it('idle components add no space to a flex row or a grid with a 16 px gap, with or without the stylesheet', async () => {
+    context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(`${pageServer.origin}/?scripted&layout`)
+    await page.waitForFunction(() => 'lifeline' in globalThis, undefined, { timeout: 5000 })
+    const show = (name: string | null) =>
+      page.evaluate(async (entry) => {
+        ;(globalThis as unknown as WithHandle).lifeline.showCase(entry)
+        await new Promise((resolve) => requestAnimationFrame(resolve))
+      }, name)
+    /** The space between the two markers around the three components, in each container. */
+    const spacing = () =>
+      page.evaluate(() =>
+        Object.fromEntries(
+          ['flex', 'grid'].map((display) => {
+            const marker = (name: string) =>
+              document.querySelector(`[data-layout="${display}"] [data-marker="${name}"]`)!.getBoundingClientRect()
+            return [display, Math.round(marker('after').left - marker('before').right)]
+          }),
+        ),
+      )
+    await show(null)
+    expect(await spacing(), 'unstyled').toEqual({ flex: 16, grid: 16 })
+    await page.addStyleTag({ content: stylesheet })
+    expect(await spacing(), 'with the stylesheet').toEqual({ flex: 16, grid: 16 })
+
+    // Shown, they do take their place; healthy again, none, while the banner's live region (still mounted) says so.
+    await show('reconnecting with a countdown')
+    const shown = await spacing()
+    expect(shown.flex).toBeGreaterThan(3 * 16 + 50)
+    expect(shown.grid).toBeGreaterThan(3 * 16 + 50)
+    await show(null)
+    expect(await spacing(), 'recovered').toEqual({ flex: 16, grid: 16 })
+    const announced = await page.evaluate(() =>
+      [...document.querySelectorAll('[data-lifeline="banner-announcer"] [role="status"]')].map(
+        (node) => node.textContent,
+      ),
+    )
+    expect(announced).toEqual(['Reconnected.', 'Reconnected.'])
+  }, 20_000)
+
   it('rate limited (4002) says the wait; a stop code (1008) fails at once, assertively; Retry now recovers', async () => {
     const { page, test } = await openPage()
 
@@ -284,7 +328,8 @@ describe('components through a real outage (Chromium, R28)', () => {
     const throttled = await view(page)
     expect(throttled.bannerText).toMatch(/^The server is busy and asked us to wait [67] s\.$/)
     expect(throttled.polite).toBe(throttled.bannerText)
-    expectWithinOneSecond(throttled.bannerCountdown, throttled.remainingMs)
+    expectWithinOneSecond(throttled.countdownTime, throttled.remainingMs)
+    expect(throttled.retryingIn).toEqual(['countdown-time'])
     await expectNoAxeViolations(page, 'throttled')
     await waitFor('the reconnection after the wait', async () => (await view(page)).status === 'open', 10_000)
 

@@ -42,6 +42,9 @@ export interface PageView {
   queueItems: { state: string; preview: string }[]
   polite: string
   assertive: string
+  /** `data-lifeline` of every "Retry now" button and of every element saying "Retrying in …", in document order. */
+  retryButtons: string[]
+  retryingIn: string[]
 }
 
 /** The page's handle, as `window.lifeline`. */
@@ -148,13 +151,32 @@ addEventListener(
 
 const main = document.createElement('main')
 document.body.append(main)
+/** `&layout`: the three drop-ins between two 10 px markers, in a flex row and in a grid, each with a 16 px gap. */
+const layout = (display: 'flex' | 'grid') => (
+  <div data-layout={display} style={{ display, gap: 16, gridAutoFlow: 'column', justifyContent: 'start' }}>
+    <span data-marker="before" style={{ display: 'block', width: 10, height: 10 }} />
+    <ConnectionBanner showAfterMs={0} />
+    <ReconnectCountdown />
+    <OfflineQueue />
+    <span data-marker="after" style={{ display: 'block', width: 10, height: 10 }} />
+  </div>
+)
 createRoot(main).render(
   <StrictMode>
     <LifelineProvider client={client}>
       <h1>Components</h1>
-      <ConnectionBanner showAfterMs={scripted ? 0 : undefined} />
-      <ReconnectCountdown maxAttempts={20} />
-      <OfflineQueue defaultExpanded />
+      {params.has('layout') ? (
+        <>
+          {layout('flex')}
+          {layout('grid')}
+        </>
+      ) : (
+        <>
+          <ConnectionBanner showAfterMs={scripted ? 0 : undefined} />
+          <ReconnectCountdown maxAttempts={20} />
+          <OfflineQueue defaultExpanded />
+        </>
+      )}
     </LifelineProvider>
   </StrictMode>,
 )
@@ -191,6 +213,12 @@ const handle: PageHandle = {
       })),
       polite: part('banner-announcer')?.querySelector('[role="status"]')?.textContent ?? '',
       assertive: part('banner-announcer')?.querySelector('[role="alert"]')?.textContent ?? '',
+      retryButtons: [...document.querySelectorAll('button')]
+        .filter((button) => button.textContent === 'Retry now')
+        .map((button) => button.dataset.lifeline ?? ''),
+      retryingIn: [...document.querySelectorAll<HTMLElement>('[data-lifeline]')]
+        .filter((element) => element.childElementCount === 0 && element.textContent?.startsWith('Retrying in'))
+        .map((element) => element.dataset.lifeline ?? ''),
     }
   },
   publish: (channel, values) => values.map((value) => protocol.publish(channel, value)),

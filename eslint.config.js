@@ -28,6 +28,7 @@ const nodeGlobals = Object.fromEntries(
 export default defineConfig(
   globalIgnores([
     '**/node_modules/',
+    '**/.next/',
     'dist/',
     'storybook-static/',
     'coverage/',

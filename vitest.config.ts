@@ -90,6 +90,21 @@ export default defineConfig({
         },
       },
       {
+        // examples/vite and examples/next as a user gets them: each copied outside the repo next to the packed tarball,
+        // `npm ci` from its lockfile, built, served (vite preview, next start) and walked through a real outage of the
+        // lifeline server in Chromium. One file at a time: two builds at once only slow each other on two cores.
+        test: {
+          name: 'examples',
+          environment: 'node',
+          globals: true,
+          include: ['test/examples/**/*.spec.ts'],
+          globalSetup: ['test/examples/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 90_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
         // Node-side tests that drive a real Chromium with playwright-core, for what browser mode cannot do from inside
         // its own page (reloading it). Chromium's scratch files: see test/e2e/support/node-chromium.ts.
         test: {

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: the unit project (Node + jsdom, including the size budgets and layer rules), the package project (the
 // packed tarball: attw, publint, require/import and tsc in a fresh project; builds dist/ first when it is stale), then
+// the examples project (examples/vite and examples/next installed from the tarball with `npm ci`, built, served and
+// walked through a server outage in Chromium), then
 // the e2e-node and browser projects in real Chromium, then the storybook project (every story as a test in Chromium,
 // axe violations as errors). Ends with one plain line, `N passed, N failed` (`, N skipped` when there are any), counted
 // from vitest's JSON reports; exits non-zero when anything failed, crashed or found no tests.
@@ -27,7 +29,7 @@ const env = {
 }
 for (const dir of [reportsDir, env.TMPDIR, env.XDG_CONFIG_HOME, env.XDG_CACHE_HOME]) mkdirSync(dir, { recursive: true })
 
-const projects = ['unit', 'package', 'e2e-node', 'browser', 'storybook']
+const projects = ['unit', 'package', 'examples', 'e2e-node', 'browser', 'storybook']
 
 /**
  * Resolves the browser once here (installing one when missing) so the choice is logged once; vitest's config reads it

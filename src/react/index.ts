@@ -1,6 +1,6 @@
 export { LifelineContext, useLifelineClient, useOptionalLifelineClient } from './context'
 export { LifelineProvider } from './lifeline-provider'
-export type { LifelineProviderProps } from './lifeline-provider'
+export type { LifelineProviderOptions, LifelineProviderProps, ProtocolOption } from './lifeline-provider'
 export { useConnection } from './use-connection'
 export { useManagedClient } from './use-managed-client'
 export type { ManagedClientOptions } from './use-managed-client'

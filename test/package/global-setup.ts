@@ -60,7 +60,7 @@ async function ensureBuild(): Promise<void> {
  * The consumer project must live outside this repository: Node and TypeScript resolve packages by walking up the
  * folders, so a project inside it would see our node_modules and pass with dependencies the tarball lacks.
  */
-function scratchBase(): string {
+export function scratchBase(): string {
   const candidates = [process.env.LIFELINE_PACKAGE_TMPDIR, tmpdir(), '/tmp'].filter(
     (dir): dir is string => dir !== undefined && dir !== '',
   )
@@ -83,7 +83,7 @@ interface NpmPackJson {
   files: PackedFile[]
 }
 
-async function pack(destination: string): Promise<{ tarball: string; pack: NpmPackJson }> {
+export async function pack(destination: string): Promise<{ tarball: string; pack: NpmPackJson }> {
   const override = process.env.LIFELINE_PACKAGE_TARBALL
   if (override) {
     // Checks a tarball made elsewhere (e.g. of an older commit) instead of this tree's.

@@ -41,11 +41,11 @@ export interface RunResult {
   stderr: string
 }
 
-/** Runs a command to its end (never throws for a non-zero exit); `timeout` kills it. */
+/** Runs a command to its end (never throws for a non-zero exit); `timeout` kills it. `env` defaults to this one's. */
 export async function runCommand(
   command: string,
   args: readonly string[],
-  options: { cwd: string; timeout: number },
+  options: { cwd: string; timeout: number; env?: NodeJS.ProcessEnv },
 ): Promise<RunResult> {
   try {
     const { stdout, stderr } = await execFileAsync(command, args, { ...options, maxBuffer: 32 * 1024 * 1024 })

@@ -448,8 +448,15 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       }
       // Unreachable, down, offline or unknown twice: probing every retry would only double the requests (and the
       // console noise) of an outage. A rate limit's wait and the fallback's evidence are read afresh each time.
-      // (Refusals are not settled this way: they are decided by stopping.)
-      settled = found.kind === logged && !refused && found.kind !== 'rate-limited' && found.kind !== 'upgrade-stripped'
+      // (Refusals are not settled this way: they are decided by stopping.) Not with a fallback: an outage's finding
+      // does change once the server is back behind a proxy that blocks the upgrade, and only a probe tells the
+      // fallback so; settled, a client that was on long-poll would retry the blocked WebSocket for ever.
+      settled =
+        !fallback &&
+        found.kind === logged &&
+        !refused &&
+        found.kind !== 'rate-limited' &&
+        found.kind !== 'upgrade-stripped'
       if (found.kind !== logged) {
         logged = found.kind
         const hint = error.hint ? ` ${error.hint}` : ''

@@ -2,6 +2,9 @@ import { describe, expect, it, vi } from 'vitest'
 import { longPollFallback, type FallbackHost, type LongPollFallbackOptions } from '../../src/core/fallback'
 import type { Diagnosis } from '../../src/core/diagnose'
 import { resolveEnvironment, type WebSocketLike } from '../../src/core/environment'
+import { createLifeline, lifelineProtocol } from '../../src/core'
+// Loaded up front: the client imports it on first use, which fake timers alone cannot wait for.
+import '../../src/core/diagnose'
 
 const stripped: Diagnosis = { kind: 'upgrade-stripped', status: 426, retryAfterMs: null, reason: null, hint: '' }
 const down: Diagnosis = { kind: 'unreachable', status: null, retryAfterMs: null, reason: null, hint: '' }
@@ -256,6 +259,64 @@ describe('longPollFallback', () => {
     confirmation('refused')
     expect(fallback.next()).toBe('websocket')
     expect(switches).toEqual([])
+    vi.useRealTimers()
+  })
+})
+
+describe('longPollFallback wired into the client', () => {
+  it('keeps probing failed handshakes through a long outage, so a server back behind a blocked upgrade still moves the client to long-poll', async () => {
+    vi.useFakeTimers()
+    let phase: 'down' | 'blocked' = 'down'
+    const requests: string[] = []
+    const fakeFetch = (_input: unknown, init?: { method?: string; mode?: string }): Promise<Response> => {
+      requests.push(`${init?.method ?? 'GET'}${init?.mode === 'no-cors' ? ' no-cors' : ''} while ${phase}`)
+      if (phase === 'down') return Promise.reject(new TypeError('fetch failed'))
+      return Promise.resolve(new Response('{"error":"upgrade required"}', { status: 426 }))
+    }
+    /** Every upgrade fails before open: refused while the server is down, then by the proxy. */
+    class RefusedSocket extends ProbeSocket {
+      constructor(url: string) {
+        super(url)
+        setTimeout(() => {
+          this.readyState = 3
+          this.onclose?.({ code: 1006, reason: '', wasClean: false })
+        }, 5)
+      }
+    }
+    ProbeSocket.made = []
+    const warnings: string[] = []
+    const client = createLifeline({
+      url: 'wss://example.test/lifeline',
+      protocol: lifelineProtocol(),
+      fallback: longPollFallback({ storage: null }),
+      diagnose: true,
+      minDelayMs: 100,
+      maxDelayMs: 200,
+      logger: { debug: () => undefined, warn: (message) => void warnings.push(message) },
+      environment: {
+        WebSocket: RefusedSocket as never,
+        fetch: fakeFetch as never,
+        network: { get: () => true, subscribe: () => () => undefined },
+        visibility: { get: () => true, subscribe: () => () => undefined },
+        location: undefined,
+      },
+    })
+    // An outage of many attempts: each diagnosed unreachable, nothing counts toward long-poll.
+    await vi.advanceTimersByTimeAsync(5000)
+    expect(ProbeSocket.made.length).toBeGreaterThan(10)
+    expect(requests.filter((request) => request.startsWith('POST'))).toEqual([])
+
+    // The server is back, the upgrade still blocked: the next probes say so, and the client moves to long-poll.
+    phase = 'blocked'
+    await vi.advanceTimersByTimeAsync(2000)
+    expect(requests.filter((request) => request.startsWith('GET while blocked')).length).toBeGreaterThanOrEqual(2)
+    expect(requests).toContain('POST while blocked')
+    // Each finding logged once, not once per probe.
+    expect(warnings.map((warning) => /handshake failed: ([\w-]+)/.exec(warning)?.[1])).toEqual([
+      'unreachable',
+      'upgrade-stripped',
+    ])
+    client.dispose()
     vi.useRealTimers()
   })
 })

@@ -13,8 +13,10 @@ export interface ChannelMessage<T = unknown> {
 
 /**
  * Why continuity of a channel could not be proven. Every gap is reported exactly once; a silent gap never happens.
- * - `not-resumed`: the server could not replay from our position (outside its window, over its cap, unknown epoch).
- * - `epoch-changed`: the server's history for the channel was replaced (a restart lost it).
+ * - `not-resumed`: the server still has the stream but could not replay from our position (outside its window, over
+ *   its cap).
+ * - `epoch-changed`: the server's history for the channel was replaced (a restart without a broker that outlives it,
+ *   history dropped): its answer to our resubscribe, or a message, is in another epoch.
  * - `seq-skipped`: a message arrived with a seq beyond the next one.
  * - `session-expired`: the server ended our session (close 4003); positions were dropped.
  */
@@ -203,8 +205,9 @@ export function createChannelRegistry(
         gap(channel, channel.pendingGap.reason, to, channel.pendingGap.from)
         channel.pendingGap = null
       } else if (!resumed && channel.position && (channel.askedSince || channel.status.state === 'subscribed')) {
-        // Asked for a replay and did not get it, or an unsolicited announcement that history was lost.
-        gap(channel, 'not-resumed', to)
+        // Asked for a replay and did not get it, or an unsolicited announcement that history was lost. A head in
+        // another epoch proves the stream we followed is gone (a restart without a durable broker), not just too old.
+        gap(channel, channel.position.epoch === epoch ? 'not-resumed' : 'epoch-changed', to)
       }
       // Continue from the head the server announced: anything after it arrives as live messages.
       if (!resumed || !channel.position || channel.position.epoch !== epoch) channel.position = to

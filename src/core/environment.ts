@@ -17,6 +17,12 @@ export interface SignalSource {
   subscribe(listener: (value: boolean) => void): () => void
 }
 
+/**
+ * An event handler property of a socket. Its parameter is checked both ways, as DOM handler methods are, so a socket
+ * whose events carry more than the library reads (`ws`'s `MessageEvent` with `type` and `target`) fits without a cast.
+ */
+type SocketHandler<EventData> = { bivarianceHack(event: EventData): void }['bivarianceHack']
+
 /** The subset of the WebSocket API the library uses: the browser's, or the `ws` package's in Node. */
 export interface WebSocketLike {
   readonly readyState: number
@@ -27,13 +33,13 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void
   /** `ws` in Node: destroy the socket without a close handshake. */
   terminate?: () => void
-  onopen: ((event: unknown) => void) | null
-  onmessage: ((event: { data: unknown }) => void) | null
-  onclose: ((event: { code: number; reason: string; wasClean: boolean }) => void) | null
-  onerror: ((event: unknown) => void) | null
+  onopen: SocketHandler<unknown> | null
+  onmessage: SocketHandler<{ data: unknown }> | null
+  onclose: SocketHandler<{ code: number; reason: string; wasClean: boolean }> | null
+  onerror: SocketHandler<unknown> | null
 }
 
-/** A WebSocket constructor. */
+/** A WebSocket constructor: the browser's `WebSocket`, or `import { WebSocket } from 'ws'` in Node, as they are. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike
 
 /** The page the client runs in, for relative URLs and the mixed-content check. */

@@ -162,7 +162,8 @@ export interface LifelineServerOptions {
   path?: string
   /**
    * Browser origins allowed to connect, compared exactly (`https://app.example.com`; scheme, host and non-default
-   * port, no path). No wildcards; the `null` origin is always refused.
+   * port, no path). No wildcards; the `null` origin is always refused. The default refuses every browser page; clients
+   * that send no `Origin` (Node, native apps) are governed by `allowNoOrigin`.
    * @default []
    */
   allowedOrigins?: readonly string[]
@@ -297,7 +298,8 @@ export interface LifelineServerOptions {
    */
   onPublished?: (event: PublishedEvent) => void
   /**
-   * Where to log; silent when absent.
+   * Where to log. Without one the server is silent, except for one `console.warn` at the first refused origin (which
+   * origin, and `allowedOrigins`).
    * @default undefined
    */
   logger?: ServerLogger

@@ -19,7 +19,7 @@ import { resolveServerOptions } from './options'
 import type { LifelineServerOptions, Principal } from './options'
 import { SessionRegistry } from './sessions'
 import type { ConnectionSocket } from './socket'
-import { handleProbe, handleUpgrade, originRefusal, pathnameOf, refuseUpgrade } from './upgrade'
+import { handleProbe, handleUpgrade, originNotice, originRefusal, pathnameOf, refuseUpgrade } from './upgrade'
 import type { UpgradeContext } from './upgrade'
 
 /** A connection as the server controls see it (tests, admin tools). */
@@ -163,6 +163,13 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
     }
   }
   if (anonymousOnly) log('warn', 'no authentication hook: every client connects as the anonymous principal')
+  let originNoticed = false
+  const originRefused = (origin: string | undefined): void => {
+    // A logger gets every refusal; without one, a browser's bare 403 (allowedOrigins defaults to []) goes unexplained.
+    if (logger || originNoticed) return
+    originNoticed = true
+    console.warn(originNotice(origin))
+  }
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -246,6 +253,7 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       const request_ = { headers: request.headers, url: request.url ?? '', remoteAddress: request.socket.remoteAddress }
       adopt(socket, request_, principal)
     },
+    originRefused,
   }
 
   /** Runs the protocol over an accepted socket: a WebSocket after its 101, or a new long-poll connection. */

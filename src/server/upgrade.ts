@@ -17,6 +17,8 @@ export interface UpgradeContext {
   /** Sockets between the `upgrade` event and the end of the handshake, destroyed by `close()`. */
   readonly handshakes: Set<Duplex>
   accept(socket: WebSocket, request: IncomingMessage, principal: Principal | null): void
+  /** An upgrade or a probe was refused for its `Origin` (the server tells a user without a logger once). */
+  originRefused(origin: string | undefined): void
 }
 
 /** The pathname of a request URL, without decoding. */
@@ -34,6 +36,24 @@ export function originRefusal(request: IncomingMessage, options: ResolvedServerO
   if (origin === undefined) return options.allowNoOrigin ? '' : 'origin required'
   if (origin === 'null') return 'origin not allowed'
   return options.allowedOrigins.has(origin) ? '' : 'origin not allowed'
+}
+
+/**
+ * What a server without a logger prints, once, when it refuses an origin: which one, and the option that lets it in.
+ * The origin is quoted (control characters escaped) and cut short; it carries no token or session id.
+ */
+export function originNotice(origin: string | undefined): string {
+  const prefix = 'react-lifeline/server refused a connection'
+  const suffix = 'Shown once; pass a `logger` to see every refusal.'
+  if (origin === undefined) return `${prefix} without an Origin header (allowNoOrigin is false). ${suffix}`
+  if (origin === 'null') {
+    return `${prefix} from the "null" origin (a sandboxed frame or a file: page), which is always refused. ${suffix}`
+  }
+  const quoted = JSON.stringify(origin.length > 120 ? `${origin.slice(0, 120)}…` : origin)
+  return (
+    `${prefix} from origin ${quoted}: it is not in \`allowedOrigins\` (default [], which refuses every browser ` +
+    `page). To let that page connect: allowedOrigins: [${quoted}]. ${suffix}`
+  )
 }
 
 /** Answers a refused upgrade on the raw socket with a short JSON body, then destroys the socket once flushed. */
@@ -119,6 +139,7 @@ export async function handleUpgrade(
   const refusal = originRefusal(request, options)
   if (refusal) {
     log('warn', 'upgrade refused: ' + refusal, details)
+    context.originRefused(request.headers.origin)
     return refuseUpgrade(socket, 403, refusal)
   }
   const auth = await authenticateRequest(context.authenticateUpgrade, request, log, details)
@@ -158,7 +179,10 @@ export async function handleProbe(
   }
   if (pathnameOf(request.url) !== context.options.path) return answer(404, 'not found')
   const refusal = originRefusal(request, context.options)
-  if (refusal) return answer(403, refusal)
+  if (refusal) {
+    context.originRefused(request.headers.origin)
+    return answer(403, refusal)
+  }
   const origin = request.headers.origin
   const cors: Record<string, string> =
     origin === undefined

@@ -333,12 +333,26 @@ describe('channel registry: gaps', () => {
     stream(registry, 'room', 'e1', 1, 2)
     registry.subscribed('room', false, 'e9', 40)
     expect(listener.gaps).toEqual([
-      { channel: 'room', reason: 'not-resumed', from: { epoch: 'e1', seq: 2 }, to: { epoch: 'e9', seq: 40 } },
+      { channel: 'room', reason: 'epoch-changed', from: { epoch: 'e1', seq: 2 }, to: { epoch: 'e9', seq: 40 } },
     ])
     // Messages at or before the announced head are not delivered; the next one is, without another gap.
     expect(registry.message('room', 'e9', 40, 'old')).toBe(false)
     expect(registry.message('room', 'e9', 41, 'new')).toBe(true)
     expect(listener.gaps).toHaveLength(1)
+  })
+
+  it.each([
+    ['in the same epoch (too old to replay)', 'e1', 'not-resumed'],
+    ['in another epoch (the server lost the history: a restart)', 'e2', 'epoch-changed'],
+  ])('names a resubscribe answered without a replay %s %s', (_name, epoch, reason) => {
+    const { registry } = setup()
+    const listener = recorder()
+    registry.join('room', listener)
+    registry.subscribed('room', false, 'e1', 0)
+    stream(registry, 'room', 'e1', 1, 3)
+    registry.resubscribeAll()
+    registry.subscribed('room', false, epoch, 0)
+    expect(listener.gaps.map((gap) => gap.reason)).toEqual([reason])
   })
 
   it('reports a not-resumed gap with resumed: false in the status', () => {

@@ -100,7 +100,7 @@ describe('channels across server restarts (integration)', () => {
         expect(
           checker.gapsOf('first', channel).map((gap) => gap.reason),
           channel,
-        ).toEqual(['not-resumed', 'not-resumed'])
+        ).toEqual(['epoch-changed', 'epoch-changed'])
       }
       for (const channel of CHANNELS.slice(0, 3)) expect(checker.gapsOf('second', channel)).toHaveLength(2)
       // Each gap names where the stream stood and the new epoch it continues from.

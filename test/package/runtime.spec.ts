@@ -1,6 +1,9 @@
-import { cpSync, mkdirSync, symlinkSync } from 'node:fs'
+import { cpSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { transform } from 'esbuild'
 import { inject } from 'vitest'
+import { extractBlocks } from '../readme/markdown-blocks'
 import { ENTRY_POINTS, runInConsumer, specifierOf } from './package-check'
 
 // The installed tarball in a fresh `"type": "commonjs"` project (what `npm init -y` makes): every entry point loads
@@ -102,4 +105,38 @@ process.stdout.write(JSON.stringify({ loaded, server }))
   const { loaded, server } = JSON.parse(result.stdout) as { loaded: number[]; server: string }
   expect(loaded.every((count) => count > 0)).toBe(true)
   expect(server).toMatch(/MODULE_NOT_FOUND.*'ws'/)
+})
+
+it("runs the README's server snippet as written, in a CommonJS project (imports as require, top-level await in a function)", async () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8')
+  const block = extractBlocks('README.md', readme).blocks.find(
+    (candidate) => candidate.run && candidate.code.includes("from 'react-lifeline/server'"),
+  )
+  if (!block) throw new Error("README.md has no runnable block importing 'react-lifeline/server'")
+  // A CommonJS file cannot import or await at top level: imports become require() calls, the rest runs in an async
+  // function. Types are stripped by esbuild; the example port becomes a free one.
+  const requires: string[] = []
+  const body = `${block.prelude}\n${block.code}`.replace(
+    /^import\s+(type\s+)?(\{[^}]*\})\s+from\s+'([^']+)'\s*$/gm,
+    (_line: string, typeOnly: string | undefined, names: string, from: string) => {
+      if (!typeOnly) requires.push(`const ${names.replace(/\btype\s+\w+\s*,?/g, '')} = require('${from}')`)
+      return ''
+    },
+  )
+  const source = `${requires.join('\n')}
+;(async () => {
+${body.replace(/\b8080\b/g, '0')}
+  const position = await lifeline.publish('room:42', { text: 'again' })
+  await lifeline.close()
+  http.close()
+  process.stdout.write(JSON.stringify({ publish: typeof lifeline.publish, position }))
+})().catch((error) => { process.stderr.write(String(error && error.stack)); process.exitCode = 1 })
+`
+  const { code } = await transform(source, { loader: 'ts' })
+  const result = await runInConsumer(consumer, 'readme-server.cjs', code)
+  expect(result.stderr).toBe('')
+  expect(result.code).toBe(0)
+  const answer = JSON.parse(result.stdout) as { publish: string; position: { epoch: string; seq: number } }
+  expect(answer.publish).toBe('function')
+  expect(answer.position.seq).toBe(2)
 })

@@ -15,6 +15,7 @@ const entries = {
   diagnose: 'src/core/diagnose.ts',
   server: 'src/server/index.ts',
   testing: 'src/testing/index.ts',
+  'testing-fakes': 'src/testing/fakes.ts',
 } as const
 
 const missingEntries = Object.values(entries).filter((file) => !existsSync(`${root}${file}`))

@@ -26,3 +26,16 @@ export type {
   TestServerPublish,
   TestServerRestartOptions,
 } from './test-server'
+export { createFakeClock, createFakeWebSocket, FakeClockError, FakeWebSocketError } from './fakes'
+export type {
+  FakeClock,
+  FakeClockErrorCode,
+  FakeClockOptions,
+  FakeClockRunAllOptions,
+  FakeCloseCall,
+  FakeFrame,
+  FakeSocket,
+  FakeWebSocket,
+  FakeWebSocketErrorCode,
+  FakeWelcome,
+} from './fakes'

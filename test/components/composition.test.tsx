@@ -1,21 +1,11 @@
 // @vitest-environment jsdom
-import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
+import { act, fireEvent, render, screen } from '@testing-library/react'
 import { StrictMode } from 'react'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ConnectionBanner, ReconnectCountdown } from '../../src/components'
-import { closed, createScriptedClient, inProvider, type ScriptedClient } from './fake-client'
+import { describe, expect, it, vi } from 'vitest'
+import { ConnectionBanner, ReconnectCountdown, type ConnectionBannerProps } from '../../src/components'
+import { closed, createScriptedClient, inProvider, useScriptedClient } from './fake-client'
 
-const NOW = 1_700_000_000_000
-let scripted: ScriptedClient
-
-beforeEach(() => {
-  vi.useFakeTimers({ now: NOW })
-  scripted = createScriptedClient({ status: 'open', transport: 'websocket' })
-})
-afterEach(() => {
-  cleanup()
-  vi.useRealTimers()
-})
+const scripted = useScriptedClient()
 
 const waiting = () => ({
   status: 'reconnecting' as const,
@@ -25,19 +15,22 @@ const waiting = () => ({
 })
 const retryButtons = () => screen.queryAllByRole('button', { name: 'Retry now' })
 const retryingIn = () => screen.queryAllByText(/^Retrying in/)
+/** The banner and the countdown side by side, for the same client. */
+const renderBoth = (banner: ConnectionBannerProps = {}) =>
+  render(
+    inProvider(
+      scripted.client,
+      <>
+        <ConnectionBanner {...banner} />
+        <ReconnectCountdown />
+      </>,
+    ),
+  )
 const part = (name: string) => document.querySelector(`[data-lifeline="${name}"]`)
 
 describe('ConnectionBanner next to ReconnectCountdown', () => {
   it('shows the countdown sentence and Retry now once when both are mounted for the same client', () => {
-    render(
-      inProvider(
-        scripted.client,
-        <>
-          <ConnectionBanner />
-          <ReconnectCountdown />
-        </>,
-      ),
-    )
+    renderBoth()
     scripted.set(waiting())
     // Before showAfterMs only the countdown shows: its own time and Retry now.
     expect(retryingIn().map((node) => node.getAttribute('data-lifeline'))).toEqual(['countdown-time'])
@@ -53,15 +46,7 @@ describe('ConnectionBanner next to ReconnectCountdown', () => {
   })
 
   it('keeps one Retry now, the banner one, through a failure and a retry (focus is never lost to a swap)', () => {
-    render(
-      inProvider(
-        scripted.client,
-        <>
-          <ConnectionBanner showAfterMs={0} />
-          <ReconnectCountdown />
-        </>,
-      ),
-    )
+    renderBoth({ showAfterMs: 0 })
     scripted.set({ status: 'failed', lastClose: closed(1008), attempt: 0, nextRetryAt: null })
     const button = retryButtons()
     expect(button.map((node) => node.getAttribute('data-lifeline'))).toEqual(['banner-retry'])
@@ -75,15 +60,7 @@ describe('ConnectionBanner next to ReconnectCountdown', () => {
   })
 
   it('gives Retry now back to the countdown when the banner is dismissed', () => {
-    render(
-      inProvider(
-        scripted.client,
-        <>
-          <ConnectionBanner showAfterMs={0} />
-          <ReconnectCountdown />
-        </>,
-      ),
-    )
+    renderBoth({ showAfterMs: 0 })
     scripted.set(waiting())
     fireEvent.click(screen.getByRole('button', { name: 'Dismiss' }))
     expect(retryButtons().map((node) => node.getAttribute('data-lifeline'))).toEqual(['countdown-retry'])

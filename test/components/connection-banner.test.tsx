@@ -1,22 +1,12 @@
 // @vitest-environment jsdom
 import { createRef, StrictMode } from 'react'
-import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { act, fireEvent, render, screen, within } from '@testing-library/react'
+import { describe, expect, it, vi } from 'vitest'
 import { ConnectionBanner, getConnectionBannerState } from '../../src/components'
 import type { ConnectionSnapshot } from '../../src/core'
-import { bannerCases, closed, createScriptedClient, error, inProvider, type ScriptedClient } from './fake-client'
+import { bannerCases, closed, createScriptedClient, error, inProvider, NOW, useScriptedClient } from './fake-client'
 
-const NOW = 1_700_000_000_000
-let scripted: ScriptedClient
-
-beforeEach(() => {
-  vi.useFakeTimers({ now: NOW })
-  scripted = createScriptedClient({ status: 'open', transport: 'websocket' })
-})
-afterEach(() => {
-  cleanup()
-  vi.useRealTimers()
-})
+const scripted = useScriptedClient()
 
 const root = (container: HTMLElement) => container.querySelector('[data-lifeline="banner"]') as HTMLElement
 const polite = () => screen.getByRole('status').textContent

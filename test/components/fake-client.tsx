@@ -1,11 +1,14 @@
 import { StrictMode, type ReactNode } from 'react'
-import { act } from '@testing-library/react'
-import { vi } from 'vitest'
+import { act, cleanup } from '@testing-library/react'
+import { afterEach, beforeEach, vi } from 'vitest'
 import { rawProtocol, type ConnectionSnapshot, type LifelineClient, type OutboxItem } from '../../src/core'
 import { LifelineProvider } from '../../src/react'
 import { idle } from './cases'
 
 export { bannerCases, closed, diagnosed, error, item, mixedItems } from './cases'
+
+/** Where the fake clock starts in the components' timing tests. */
+export const NOW = 1_700_000_000_000
 
 /** A client whose snapshot and outbox the test scripts; actions are spies. */
 export interface ScriptedClient {
@@ -71,4 +74,41 @@ export function inProvider(client: LifelineClient, children: ReactNode): ReactNo
       <LifelineProvider client={client}>{children}</LifelineProvider>
     </StrictMode>
   )
+}
+
+/**
+ * Registers a test file's hooks: before each test, fake timers at `NOW` and a fresh scripted client (open over
+ * WebSocket); after it, the render cleaned up and real timers back. The object returned forwards to the current
+ * test's client, so that it can be held at the top of the file.
+ */
+export function useScriptedClient(): ScriptedClient {
+  let current: ScriptedClient | null = null
+  beforeEach(() => {
+    vi.useFakeTimers({ now: NOW })
+    current = createScriptedClient({ status: 'open', transport: 'websocket' })
+  })
+  afterEach(() => {
+    cleanup()
+    vi.useRealTimers()
+  })
+  const get = (): ScriptedClient => {
+    if (!current) throw new Error('the scripted client exists only inside a test')
+    return current
+  }
+  return {
+    get client() {
+      return get().client
+    },
+    get retry() {
+      return get().retry
+    },
+    get retryItem() {
+      return get().retryItem
+    },
+    get discardItem() {
+      return get().discardItem
+    },
+    set: (change) => get().set(change),
+    setItems: (items) => get().setItems(items),
+  }
 }

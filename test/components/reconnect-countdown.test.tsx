@@ -1,21 +1,11 @@
 // @vitest-environment jsdom
 import { createRef, StrictMode } from 'react'
-import { act, cleanup, fireEvent, render, renderHook, screen } from '@testing-library/react'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { act, fireEvent, render, renderHook, screen } from '@testing-library/react'
+import { describe, expect, it, vi } from 'vitest'
 import { formatDuration, ReconnectCountdown, useCountdown } from '../../src/components'
-import { closed, createScriptedClient, inProvider, type ScriptedClient } from './fake-client'
+import { closed, inProvider, NOW, useScriptedClient } from './fake-client'
 
-const NOW = 1_700_000_000_000
-let scripted: ScriptedClient
-
-beforeEach(() => {
-  vi.useFakeTimers({ now: NOW })
-  scripted = createScriptedClient({ status: 'open', transport: 'websocket' })
-})
-afterEach(() => {
-  cleanup()
-  vi.useRealTimers()
-})
+const scripted = useScriptedClient()
 
 const advance = (ms: number) => act(() => vi.advanceTimersByTime(ms))
 const part = (name: string) => document.querySelector(`[data-lifeline="countdown-${name}"]`) as HTMLElement | null

@@ -11,7 +11,11 @@ import {
 } from '../../src/core'
 import { getConnectionStore } from '../../src/store'
 import { WELCOME } from '../support/fake-link'
-import { FakeSocket, sockets } from '../support/fake-socket'
+import { createFakeWebSocket } from '../../src/testing/fakes'
+
+/** The sockets the client opens, driven by hand. */
+const fake = createFakeWebSocket()
+const sockets = fake.sockets
 
 /** The client side of hostile server input: what the client keeps, emits and renders (docs/protocol.md §2). */
 
@@ -20,7 +24,7 @@ function client(options: Partial<LifelineOptions> = {}): LifelineClient {
   const created = createLifeline({
     url: 'wss://example.com/live',
     protocol: lifelineProtocol(),
-    environment: { WebSocket: FakeSocket, location: undefined },
+    environment: { WebSocket: fake.WebSocket, location: undefined },
     ...options,
   })
   clients.push(created)
@@ -33,7 +37,7 @@ const twoMiB = 'a'.repeat(2 * 1024 * 1024)
 
 beforeEach(() => {
   vi.useFakeTimers()
-  sockets.length = 0
+  fake.reset()
 })
 afterEach(() => {
   for (const each of clients.splice(0)) each.dispose()
@@ -46,8 +50,8 @@ describe('client: a second welcome', () => {
     const lifeline = client()
     let opens = 0
     lifeline.on('open', () => opens++)
-    socket().serverWelcome('s-1')
-    socket().serverSend({ ...WELCOME, session: 's-2', resumed: true })
+    socket().serverWelcome({ session: 's-1' })
+    socket().serverMessage({ ...WELCOME, session: 's-2', resumed: true })
     expect(opens).toBe(1)
     expect(lifeline.getSnapshot().session).toEqual({ id: 's-1', resumed: false })
   })
@@ -83,14 +87,14 @@ describe('client: the session the server names', () => {
     const lifeline = client({ outbox: { storage: outboxStorage(adapter) } })
     await vi.advanceTimersByTimeAsync(0)
     socket().serverOpen()
-    socket().serverSend({ ...WELCOME, session: twoMiB })
+    socket().serverMessage({ ...WELCOME, session: twoMiB })
     expect(lifeline.getSnapshot()).toMatchObject({ status: 'failed', session: { id: null } })
     expect(lifeline.getSnapshot().lastError?.code).toBe('PROTOCOL_ERROR')
     lifeline.sendJson({ after: 'failure' })
     await vi.advanceTimersByTimeAsync(0)
     lifeline.retry()
     await vi.advanceTimersByTimeAsync(0)
-    socket().serverWelcome('s-good')
+    socket().serverWelcome({ session: 's-good' })
     await vi.advanceTimersByTimeAsync(0)
     expect(hellos()).toHaveLength(2)
     expect(hellos().every((hello) => hello.session === undefined)).toBe(true)
@@ -101,11 +105,11 @@ describe('client: the session the server names', () => {
 
   it('a bad session after a good one keeps the good one: it is what the next hello asks to resume', async () => {
     const lifeline = client()
-    socket().serverWelcome('s-good')
+    socket().serverWelcome({ session: 's-good' })
     socket().serverClose(1001)
     for (let step = 0; step < 600 && sockets.length < 2; step++) await vi.advanceTimersByTimeAsync(100)
     socket().serverOpen()
-    socket().serverSend({ ...WELCOME, session: 'has space' })
+    socket().serverMessage({ ...WELCOME, session: 'has space' })
     expect(lifeline.getSnapshot().status).toBe('failed')
     expect(lifeline.getSnapshot().session.id).toBe('s-good')
     lifeline.retry()
@@ -140,7 +144,7 @@ describe('client: a flood of malformed frames', () => {
     store.subscribe(() => notifications++)
     let errors = 0
     lifeline.on('error', () => errors++)
-    for (let index = 0; index < 1000; index++) socket().serverSend(index % 2 ? 'garbage' : '{"type":"ack","id":7}')
+    for (let index = 0; index < 1000; index++) socket().serverMessage(index % 2 ? 'garbage' : '{"type":"ack","id":7}')
     expect(notifications).toBe(1)
     expect(errors).toBe(1)
     expect(store.getState().lastError?.code).toBe('PROTOCOL_ERROR')
@@ -156,9 +160,9 @@ describe('client: a flood of malformed frames', () => {
   it('a malformed frame after a quiet second is recorded at once', () => {
     const lifeline = client()
     socket().serverWelcome()
-    socket().serverSend('garbage')
+    socket().serverMessage('garbage')
     vi.advanceTimersByTime(1500)
-    socket().serverSend('{"type":"ack"}')
+    socket().serverMessage('{"type":"ack"}')
     expect(lifeline.getSnapshot().lastError?.message).toBe('malformed ack')
   })
 })
@@ -177,7 +181,7 @@ describe('client: a protocol handler that throws', () => {
     }
     const lifeline = client({ protocol: broken })
     socket().serverOpen()
-    expect(() => socket().serverSend('anything')).not.toThrow()
+    expect(() => socket().serverMessage('anything')).not.toThrow()
     expect(lifeline.getSnapshot().lastError?.code).toBe('PROTOCOL_ERROR')
     expect((lifeline.getSnapshot().lastError?.cause as Error).message).toBe('adapter bug')
     expect(lifeline.getSnapshot().status).toBe('open')

@@ -2,7 +2,11 @@ import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createLifeline, lifelineProtocol, type LifelineProtocol } from '../../src/core'
 import { attachedProtocol, recordingLink, WELCOME } from '../support/fake-link'
-import { FakeSocket, sockets } from '../support/fake-socket'
+import { createFakeWebSocket } from '../../src/testing/fakes'
+
+/** The sockets the client opens, driven by hand. */
+const fake = createFakeWebSocket()
+const sockets = fake.sockets
 
 /**
  * Property test of the client protocol handler: frames of every server type, each field kept, dropped, or replaced by
@@ -75,7 +79,7 @@ const good = (run: number) =>
 
 beforeEach(() => {
   vi.useFakeTimers()
-  sockets.length = 0
+  fake.reset()
 })
 afterEach(() => {
   vi.useRealTimers()
@@ -114,13 +118,13 @@ describe('client over hostile frames (fuzz)', () => {
     const client = createLifeline({
       url: 'wss://example.com/live',
       protocol,
-      environment: { WebSocket: FakeSocket, location: undefined },
+      environment: { WebSocket: fake.WebSocket, location: undefined },
     })
     const delivered: unknown[] = []
     protocol.channel('room', { message: (message) => delivered.push(message.data) })
     const socket = sockets[0]!
-    socket.serverWelcome(WELCOME.session)
-    socket.serverSend({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e0', seq: 0 })
+    socket.serverWelcome({ session: WELCOME.session })
+    socket.serverMessage({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e0', seq: 0 })
     const queued = protocol.publish('room', { mine: true })
     let notifications = 0
     client.subscribe(() => notifications++)
@@ -128,8 +132,8 @@ describe('client over hostile frames (fuzz)', () => {
     fc.assert(
       fc.property(fc.array(hostileText, { minLength: 1, maxLength: 4 }), (frames) => {
         run += 1
-        for (const text of frames) expect(() => socket.serverSend(text)).not.toThrow()
-        socket.serverSend(good(run))
+        for (const text of frames) expect(() => socket.serverMessage(text)).not.toThrow()
+        socket.serverMessage(good(run))
         expect(delivered.at(-1)).toBe(run)
       }),
       { seed: SEED, numRuns: RUNS },

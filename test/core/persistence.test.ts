@@ -14,7 +14,11 @@ import {
   type PersistedItem,
   type PersistedOutbox,
 } from '../../src/core'
-import { FakeSocket, sockets } from '../support/fake-socket'
+import { createFakeWebSocket, type FakeSocket } from '../../src/testing/fakes'
+
+/** The sockets the client opens, driven by hand. */
+const fake = createFakeWebSocket()
+const sockets = fake.sockets
 
 const lastSocket = () => sockets.at(-1)!
 
@@ -76,7 +80,7 @@ function setup(options: Partial<LifelineOptions> = {}): Setup {
   const client = createLifeline({
     url: 'wss://example.com/live',
     ...options,
-    environment: { WebSocket: FakeSocket, location: undefined },
+    environment: { WebSocket: fake.WebSocket, location: undefined },
   })
   const errors: LifelineErrorType[] = []
   const failed: Setup['failed'] = []
@@ -91,7 +95,7 @@ function open(session = 's-1'): FakeSocket {
   socket.serverOpen()
   const hello = socket.frames()[0] as { type?: string } | undefined
   if (hello?.type === 'hello') {
-    socket.serverSend({
+    socket.serverMessage({
       type: 'welcome',
       session,
       resumed: false,
@@ -110,7 +114,7 @@ const ids = (client: LifelineClient) => client.outbox.items().map((item) => item
 
 beforeEach(() => {
   vi.useFakeTimers()
-  sockets.length = 0
+  fake.reset()
 })
 afterEach(() => {
   vi.useRealTimers()
@@ -177,7 +181,7 @@ describe('outbox storage: restore', () => {
     const { client } = setup({ protocol: lifelineProtocol(), outbox: { storage: outboxStorage(adapter) } })
     const socket = open()
     const id = lifelineProtocolOf(client).publish('room', { text: 'hi' })
-    socket.serverSend({ type: 'nack', id, code: 'FORBIDDEN', reason: 'no' })
+    socket.serverMessage({ type: 'nack', id, code: 'FORBIDDEN', reason: 'no' })
     await settle()
     expect(adapter.saves.at(-1)!.items).toEqual([
       expect.objectContaining({ id, state: 'failed', error: { code: 'MESSAGE_REFUSED', message: 'FORBIDDEN' } }),
@@ -446,7 +450,7 @@ describe('outbox storage: session and token', () => {
     const protocol = lifelineProtocolOf(client)
     const refused = protocol.publish('room', { text: 'one' })
     protocol.publish('room', { text: 'two' })
-    socket.serverSend({ type: 'nack', id: refused, code: 'FORBIDDEN', reason: 'no' })
+    socket.serverMessage({ type: 'nack', id: refused, code: 'FORBIDDEN', reason: 'no' })
     await settle()
     socket.serverClose(4001, 'token refused')
     await settle()

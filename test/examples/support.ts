@@ -3,7 +3,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join, relative, sep } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { createFaultProxy, createTestServer, type FaultProxy, type TestServer } from '../../src/testing'
 import { launchChromium } from '../e2e/support/node-chromium'
 import { runCommand } from '../package/package-check'
@@ -145,6 +145,83 @@ export async function startBackend(origin: string): Promise<Backend> {
     async close() {
       await proxy.close()
       await server.close()
+    },
+  }
+}
+
+/** What {@link useExampleApp} holds for one example's tests, filled in as they run. */
+export interface ExampleApp {
+  /** The app server's port, free when the file starts. */
+  readonly port: number
+  /** `http://127.0.0.1:<port>`, the origin the backend allows. */
+  readonly origin: string
+  readonly backend: Backend
+  /** Installs `examples/<name>` from its lockfile; the next steps run in the copy. */
+  install(): Promise<string>
+  /** `npm run build` in the copy with `env` added (the backend's URL, under the name the example reads). */
+  build(env: Record<string, string>, timeout: number): Promise<void>
+  /** Starts the app server on {@link ExampleApp.port}; closed after the file. */
+  start(options: { bin: string; args: string[] }): Promise<RunningApp>
+  /** {@link walkThroughOutage} against the started app. */
+  walkThroughOutage(): Promise<void>
+}
+
+/**
+ * Registers a test file's hooks for one example app: before it, a free port, the backend allowing that origin and
+ * Chromium; after it, the app, the browser and the backend closed. Each step checks that the one before it ran, so
+ * that a failed install fails the later tests with their own message rather than a crash.
+ */
+export function useExampleApp(name: string, context: ExamplesContext): ExampleApp {
+  let dir = ''
+  let port = 0
+  let origin = ''
+  let backend: Backend | undefined
+  let browser: Browser | undefined
+  let app: RunningApp | undefined
+
+  beforeAll(async () => {
+    port = await freePort()
+    origin = `http://127.0.0.1:${String(port)}`
+    backend = await startBackend(origin)
+    browser = await launchChromium()
+  })
+
+  afterAll(async () => {
+    await app?.close()
+    await browser?.close()
+    await backend?.close()
+  })
+
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} did not start`)
+    return value
+  }
+  return {
+    get port() {
+      return port
+    },
+    get origin() {
+      return origin
+    },
+    get backend() {
+      return started(backend, 'the backend')
+    },
+    async install() {
+      dir = await installExample(name, context)
+      return dir
+    },
+    async build(env, timeout) {
+      expect(dir, 'installed').not.toBe('')
+      await runIn(dir, ['run', 'build', '--silent'], timeout, exampleEnv(env))
+    },
+    async start(options) {
+      expect(dir, 'installed').not.toBe('')
+      app = await startApp(dir, { ...options, origin })
+      return app
+    },
+    async walkThroughOutage() {
+      expect(app, 'the app started').toBeDefined()
+      await walkThroughOutage(started(browser, 'Chromium'), origin, started(backend, 'the backend'))
     },
   }
 }

@@ -1,10 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { CloseInfo, LifelineError, WebSocketConstructor, WebSocketLike } from '../../src/core'
-import { createLongPollTransport } from '../../src/core/longpoll-transport'
-import type { Transport } from '../../src/core/transport'
+import type { CloseInfo, LifelineError } from '../../src/core'
 import { createTestServer } from '../../src/testing'
 import type { TestServer } from '../../src/testing'
-import { waitFor, waitForStatus } from './helpers'
+import { longPollWebSocket, waitFor, waitForStatus } from './helpers'
 import { caughtUp, channelNames, publishNumbered, subscribeAll, useChannelsHarness } from './channels-harness'
 import type { ChannelsClient } from './channels-harness'
 import { createSequenceChecker } from './sequence-checker'
@@ -17,58 +15,6 @@ afterEach(async () => {
 })
 
 const h = useChannelsHarness()
-
-/**
- * The long-poll transport behind the WebSocket interface, so that the whole client (protocol, channels, outbox,
- * reconnects, resume) runs over long-poll and nothing else: the fallback's own choices stay out of this test.
- */
-class LongPollWebSocket implements WebSocketLike {
-  readyState = 0
-  binaryType = 'arraybuffer'
-  onopen: WebSocketLike['onopen'] = null
-  onmessage: WebSocketLike['onmessage'] = null
-  onclose: WebSocketLike['onclose'] = null
-  onerror: WebSocketLike['onerror'] = null
-  private readonly transport: Transport
-
-  constructor(url: string) {
-    this.transport = createLongPollTransport(
-      {
-        url,
-        fetch: globalThis.fetch,
-        timers: {
-          setTimeout: (callback, ms) => setTimeout(callback, ms),
-          clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-        },
-      },
-      {
-        open: () => {
-          this.readyState = 1
-          this.onopen?.({})
-        },
-        message: (data) => this.onmessage?.({ data }),
-        close: (code, reason, wasClean) => {
-          this.readyState = 3
-          this.onclose?.({ code, reason, wasClean })
-        },
-        error: () => this.onerror?.({}),
-      },
-    )
-  }
-
-  get bufferedAmount(): number {
-    return this.transport.buffered()
-  }
-
-  send(data: string | ArrayBuffer | ArrayBufferView | Blob): void {
-    this.transport.send(data)
-  }
-
-  close(code = 1000, reason = ''): void {
-    this.readyState = 2
-    this.transport.close(code, reason)
-  }
-}
 
 const CHANNELS = channelNames('burst', 40)
 /** The client outbox's default cap. */
@@ -152,7 +98,7 @@ describe('a full outbox flushed on reconnect against default server options (flo
     const checker = createSequenceChecker()
     const publisher = h.client({
       url: server.url,
-      environment: { WebSocket: LongPollWebSocket as unknown as WebSocketConstructor },
+      environment: { WebSocket: longPollWebSocket() },
     })
 
     const { closes, failed } = await fullOutboxAcrossRestart(server, publisher, checker)

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { longPollFallback, type LongPollFallbackOptions } from '../../src/core/fallback'
-import type { ConnectionSnapshot, LifelineClient } from '../../src/core'
-import { sleep, waitFor } from './helpers'
+import { openOn, sleep, transportsSeen } from './helpers'
 import { caughtUp, serverLoad, subscribeAll, useChannelsHarness, type ChannelsClientOptions } from './channels-harness'
 import { createSequenceChecker } from './sequence-checker'
 
@@ -24,28 +23,6 @@ const TIMINGS: Partial<ChannelsClientOptions> = {
  */
 const BACK_ON_LONGPOLL_MS = 2000 + 2500 + 2000 + 1000
 
-/** Every `transport` the client's snapshot showed while open, in order (repeats collapsed). */
-function transports(client: LifelineClient): Array<ConnectionSnapshot['transport']> {
-  const seen: Array<ConnectionSnapshot['transport']> = []
-  const record = () => {
-    const { status, transport } = client.getSnapshot()
-    if (status === 'open' && seen.at(-1) !== transport) seen.push(transport)
-  }
-  record()
-  client.subscribe(record)
-  return seen
-}
-
-async function openOn(client: LifelineClient, transport: 'websocket' | 'longpoll', timeoutMs: number): Promise<number> {
-  const started = performance.now()
-  await waitFor(
-    () => client.getSnapshot().status === 'open' && client.getSnapshot().transport === transport,
-    timeoutMs,
-    `open over ${transport} (now ${client.getSnapshot().status} over ${String(client.getSnapshot().transport)})`,
-  )
-  return performance.now() - started
-}
-
 describe('long-poll fallback across a server outage (R22 + R3)', () => {
   for (const [label, outageMs] of [
     ['a short outage (1 s)', 1000],
@@ -58,7 +35,7 @@ describe('long-poll fallback across a server outage (R22 + R3)', () => {
       proxy.blockWebSocket({ status: 403 })
       const checker = createSequenceChecker()
       const subscriber = h.client({ ...TIMINGS, url: proxy.lifelineUrl, fallback: longPollFallback(FALLBACK) })
-      const seen = transports(subscriber.client)
+      const seen = transportsSeen(subscriber.client)
       await openOn(subscriber.client, 'longpoll', 3000)
       await subscribeAll(subscriber, checker, 'subscriber', ['feed-a', 'feed-b'])
       const session = subscriber.client.getSnapshot().session.id
@@ -173,7 +150,7 @@ describe('long-poll fallback across a server outage (R22 + R3)', () => {
     const server = await h.server()
     const proxy = await h.proxy(server)
     const subscriber = h.client({ ...TIMINGS, url: proxy.lifelineUrl, fallback: longPollFallback(FALLBACK) })
-    const seen = transports(subscriber.client)
+    const seen = transportsSeen(subscriber.client)
     await openOn(subscriber.client, 'websocket', 2000)
     for (const outageMs of [300, 1500, 3000]) {
       await server.kill()

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { longPollFallback, type LongPollFallbackOptions } from '../../src/core/fallback'
-import type { ConnectionSnapshot, LifelineClient } from '../../src/core'
-import { sleep, waitFor } from './helpers'
+import { openOn, sleep, transportsSeen, waitFor } from './helpers'
 import { caughtUp, clientLoad, serverLoad, subscribeAll, useChannelsHarness } from './channels-harness'
 import { createSequenceChecker } from './sequence-checker'
 
@@ -9,28 +8,6 @@ const h = useChannelsHarness()
 
 /** Fast settings for tests: probe WebSocket every ~1 s (jittered ±25 %). */
 const FALLBACK: LongPollFallbackOptions = { upgradeProbeMs: 1000, probeTimeoutMs: 1000, storage: null }
-
-/** Every `transport` the client's snapshot showed while open, in order (repeats collapsed). */
-function transports(client: LifelineClient): Array<ConnectionSnapshot['transport']> {
-  const seen: Array<ConnectionSnapshot['transport']> = []
-  const record = () => {
-    const { status, transport } = client.getSnapshot()
-    if (status === 'open' && seen.at(-1) !== transport) seen.push(transport)
-  }
-  record()
-  client.subscribe(record)
-  return seen
-}
-
-async function openOn(client: LifelineClient, transport: 'websocket' | 'longpoll', timeoutMs: number): Promise<number> {
-  const started = performance.now()
-  await waitFor(
-    () => client.getSnapshot().status === 'open' && client.getSnapshot().transport === transport,
-    timeoutMs,
-    `open over ${transport} (now ${client.getSnapshot().status} over ${String(client.getSnapshot().transport)})`,
-  )
-  return performance.now() - started
-}
 
 describe('long-poll fallback (R22)', () => {
   for (const [label, block] of [
@@ -44,7 +21,7 @@ describe('long-poll fallback (R22)', () => {
       const proxy = await h.proxy(server)
       proxy.blockWebSocket(block)
       const { client } = h.client({ url: proxy.lifelineUrl, fallback: longPollFallback(FALLBACK) })
-      const seen = transports(client)
+      const seen = transportsSeen(client)
       const tookMs = await openOn(client, 'longpoll', 3000)
       expect(tookMs).toBeLessThan(3000)
       expect(server.server.stats().longPolls).toBe(1)
@@ -73,7 +50,7 @@ describe('long-poll fallback (R22)', () => {
     const checker = createSequenceChecker()
     const subscriber = h.client({ url: proxy.lifelineUrl, fallback: longPollFallback(FALLBACK) })
     const publisher = h.client({ url: proxy.lifelineUrl, fallback: longPollFallback(FALLBACK) })
-    const seen = transports(subscriber.client)
+    const seen = transportsSeen(subscriber.client)
     await subscribeAll(subscriber, checker, 'subscriber', ['feed', 'uplink'])
     await openOn(publisher.client, 'websocket', 2000)
 
@@ -120,7 +97,7 @@ describe('long-poll fallback (R22)', () => {
   it('does not fall back when the server is simply down: across 6 restarts it always comes back over WebSocket', async () => {
     const server = await h.server()
     const { client } = h.client({ url: server.url, fallback: longPollFallback(FALLBACK) })
-    const seen = transports(client)
+    const seen = transportsSeen(client)
     await openOn(client, 'websocket', 2000)
     for (const downMs of [100, 700, 250, 1200, 400, 900]) {
       await server.kill()

@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, expect } from 'vitest'
 import { WebSocket as NodeWebSocket } from 'ws'
 import { createLifeline, type ConnectionSnapshot, type ConnectionStatus, type LifelineClient } from '../../src/core'
-import type { LifelineOptions, WebSocketConstructor } from '../../src/core'
+import type { LifelineOptions, WebSocketConstructor, WebSocketLike } from '../../src/core'
+import { createLongPollTransport } from '../../src/core/longpoll-transport'
+import type { Transport } from '../../src/core/transport'
 import { createEchoServer, createFaultProxy, type EchoServer, type EchoServerOptions } from '../../src/testing'
 import type { FaultProxy } from '../../src/testing'
 
@@ -214,4 +216,93 @@ export function useHarness(): Harness {
     },
     problems,
   }
+}
+
+/** Every `transport` the client's snapshot showed while open, in order (repeats collapsed). */
+export function transportsSeen(client: LifelineClient): Array<ConnectionSnapshot['transport']> {
+  const seen: Array<ConnectionSnapshot['transport']> = []
+  const record = () => {
+    const { status, transport } = client.getSnapshot()
+    if (status === 'open' && seen.at(-1) !== transport) seen.push(transport)
+  }
+  record()
+  client.subscribe(record)
+  return seen
+}
+
+/** Waits until the client is open over `transport`; resolves with how long that took (ms). */
+export async function openOn(
+  client: LifelineClient,
+  transport: 'websocket' | 'longpoll',
+  timeoutMs: number,
+): Promise<number> {
+  const started = performance.now()
+  await waitFor(
+    () => client.getSnapshot().status === 'open' && client.getSnapshot().transport === transport,
+    timeoutMs,
+    `open over ${transport} (now ${client.getSnapshot().status} over ${String(client.getSnapshot().transport)})`,
+  )
+  return performance.now() - started
+}
+
+/**
+ * The long-poll transport behind the WebSocket interface, so that `createLifeline` (which builds a WebSocket
+ * transport) runs its whole stack over long-poll and nothing else: protocol, channels, outbox, reconnects, resume;
+ * the fallback's own choices stay out. `onTransport` sees each transport created (to drop it after a test).
+ */
+export function longPollWebSocket(onTransport?: (transport: Transport) => void): WebSocketConstructor {
+  class LongPollWebSocket implements WebSocketLike {
+    readyState = 0
+    binaryType = 'arraybuffer'
+    onopen: WebSocketLike['onopen'] = null
+    onmessage: WebSocketLike['onmessage'] = null
+    onclose: WebSocketLike['onclose'] = null
+    onerror: WebSocketLike['onerror'] = null
+    private readonly transport: Transport
+
+    constructor(url: string) {
+      this.transport = createLongPollTransport(
+        {
+          url,
+          fetch: globalThis.fetch,
+          timers: {
+            setTimeout: (callback, ms) => setTimeout(callback, ms),
+            clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+          },
+        },
+        {
+          open: () => {
+            this.readyState = OPEN
+            this.onopen?.({})
+          },
+          message: (data) => this.onmessage?.({ data }),
+          close: (code, reason, wasClean) => {
+            this.readyState = CLOSED
+            this.onclose?.({ code, reason, wasClean })
+          },
+          error: () => this.onerror?.({}),
+        },
+      )
+      onTransport?.(this.transport)
+    }
+
+    get bufferedAmount(): number {
+      return this.transport.buffered()
+    }
+
+    send(data: string | ArrayBuffer | ArrayBufferView | Blob): void {
+      this.transport.send(data)
+    }
+
+    close(code = 1000, reason = ''): void {
+      this.readyState = 2
+      this.transport.close(code, reason)
+    }
+
+    terminate(): void {
+      this.readyState = CLOSED
+      this.transport.drop()
+    }
+  }
+  return LongPollWebSocket as unknown as WebSocketConstructor
 }

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createLifeline, lifelineProtocol } from '../../src/core'
-import type { ChannelMessage, LifelineClient, LifelineError, ServerFrame, WebSocketConstructor } from '../../src/core'
-import type { WebSocketLike } from '../../src/core'
+import type { ChannelMessage, LifelineClient, LifelineError, ServerFrame } from '../../src/core'
 import {
   createLongPollTransport,
   type FetchLike,
@@ -14,6 +13,7 @@ import {
   type LifelineServerOptions,
   type PublishedEvent,
 } from '../../src/server'
+import { longPollWebSocket } from './helpers'
 
 const servers: LifelineServer[] = []
 const transports: Transport[] = []
@@ -306,66 +306,6 @@ describe('long-poll transport against the reference server', () => {
   })
 })
 
-/**
- * The long-poll transport behind the WebSocket interface, so that today's `createLifeline` (which always builds a
- * WebSocket transport) runs its whole stack over long-poll: protocol, channels, outbox, reconnects, resume.
- */
-function longPollWebSocket(fetchImpl: FetchLike = globalThis.fetch): WebSocketConstructor {
-  return class LongPollWebSocket implements WebSocketLike {
-    readyState = 0
-    binaryType = 'arraybuffer'
-    onopen: WebSocketLike['onopen'] = null
-    onmessage: WebSocketLike['onmessage'] = null
-    onclose: WebSocketLike['onclose'] = null
-    onerror: WebSocketLike['onerror'] = null
-    private readonly transport: Transport
-
-    constructor(url: string) {
-      this.transport = createLongPollTransport(
-        {
-          url,
-          fetch: fetchImpl,
-          timers: {
-            setTimeout: (callback, ms) => setTimeout(callback, ms),
-            clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-          },
-        },
-        {
-          open: () => {
-            this.readyState = 1
-            this.onopen?.({})
-          },
-          message: (data) => this.onmessage?.({ data }),
-          close: (code, reason, wasClean) => {
-            this.readyState = 3
-            this.onclose?.({ code, reason, wasClean })
-          },
-          error: () => this.onerror?.({}),
-        },
-      )
-      transports.push(this.transport)
-    }
-
-    get bufferedAmount(): number {
-      return this.transport.buffered()
-    }
-
-    send(data: string | ArrayBuffer | ArrayBufferView | Blob): void {
-      this.transport.send(data)
-    }
-
-    close(code = 1000, reason = ''): void {
-      this.readyState = 2
-      this.transport.close(code, reason)
-    }
-
-    terminate(): void {
-      this.readyState = 3
-      this.transport.drop()
-    }
-  }
-}
-
 describe('the whole client over long-poll (createLifeline with a long-poll WebSocket adapter)', () => {
   it('keeps channels gap-free and publishes applied once across a killed long-poll connection', async () => {
     const applied: PublishedEvent[] = []
@@ -382,7 +322,7 @@ describe('the whole client over long-poll (createLifeline with a long-poll WebSo
       maxDelayMs: 300,
       connectTimeoutMs: 2000,
       heartbeat: { intervalMs: 300, timeoutMs: 1500 },
-      environment: { WebSocket: longPollWebSocket() },
+      environment: { WebSocket: longPollWebSocket((transport) => transports.push(transport)) },
     })
     clients.push(client)
     const received: ChannelMessage[] = []

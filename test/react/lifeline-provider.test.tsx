@@ -1,10 +1,11 @@
 // @vitest-environment jsdom
-import { Component, StrictMode, type ReactNode } from 'react'
+import { StrictMode, type ReactNode } from 'react'
 import { cleanup, render, screen, waitFor } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { WebSocket } from 'ws'
 import { createTestServer, type TestServer } from '../../src/testing'
-import type { LifelineError, WebSocketConstructor } from '../../src/core'
+import type { WebSocketConstructor } from '../../src/core'
+import { Boundary } from './support'
 import { LifelineProvider, useChannel, useLifelineClient, type LifelineProviderProps } from '../../src/react'
 
 // The provider's serialisable shorthands (what a React Server Component can pass): `protocol="lifeline"` builds the
@@ -35,22 +36,6 @@ function Feed(): ReactNode {
       <span data-testid="texts">{messages.map((message) => message.data.text).join(',')}</span>
     </div>
   )
-}
-
-class Boundary extends Component<{ children: ReactNode }, { error: LifelineError | null }> {
-  override state = { error: null as LifelineError | null }
-  static getDerivedStateFromError(error: LifelineError) {
-    return { error }
-  }
-  override render(): ReactNode {
-    const { error } = this.state
-    if (!error) return this.props.children
-    return (
-      <p data-testid="caught" title={error.message}>
-        {error.code}
-      </p>
-    )
-  }
 }
 
 const text = (id: string) => screen.getByTestId(id).textContent

@@ -1,16 +1,21 @@
 // @vitest-environment jsdom
-import { Profiler, StrictMode } from 'react'
+import { Profiler } from 'react'
 import { act, cleanup, render, screen } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createLifeline, lifelineProtocol, type LifelineClient } from '../../src/core'
-import { FakeSocket, sockets } from '../support/fake-socket'
-import { LifelineProvider, useChannel } from '../../src/react'
+import { createFakeWebSocket, type FakeSocket } from '../../src/testing/fakes'
+import { inProvider } from './support'
+import { useChannel } from '../../src/react'
+
+/** The sockets the client opens, driven by hand. */
+const fake = createFakeWebSocket()
+const sockets = fake.sockets
 
 function createClient(): LifelineClient {
   return createLifeline({
     url: 'wss://example.com/live',
     protocol: lifelineProtocol(),
-    environment: { WebSocket: FakeSocket, location: undefined, random: () => 0.5 },
+    environment: { WebSocket: fake.WebSocket, location: undefined, random: () => 0.5 },
     minDelayMs: 1000,
     maxDelayMs: 1000,
   })
@@ -37,18 +42,12 @@ function Room() {
 }
 
 function mount(client: LifelineClient) {
-  render(
-    <StrictMode>
-      <LifelineProvider client={client}>
-        <Room />
-      </LifelineProvider>
-    </StrictMode>,
-  )
+  render(inProvider(client, <Room />))
 }
 
 beforeEach(() => {
   vi.useFakeTimers()
-  sockets.length = 0
+  fake.reset()
   commits = 0
 })
 afterEach(() => {
@@ -61,7 +60,7 @@ describe('useChannel status while the connection is down', () => {
     const client = createClient()
     let socket = open()
     mount(client)
-    act(() => socket.serverSend({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e1', seq: 0 }))
+    act(() => socket.serverMessage({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e1', seq: 0 }))
     nextFrame()
     expect(status()).toBe('subscribed')
 
@@ -81,7 +80,7 @@ describe('useChannel status while the connection is down', () => {
     nextFrame()
     expect(client.getSnapshot().status).toBe('open')
     expect(status()).toBe('resubscribing')
-    act(() => socket.serverSend({ type: 'subscribed', ch: 'room', resumed: true, epoch: 'e1', seq: 0 }))
+    act(() => socket.serverMessage({ type: 'subscribed', ch: 'room', resumed: true, epoch: 'e1', seq: 0 }))
     nextFrame()
     expect(status()).toBe('subscribed')
     expect(screen.getByTestId('resumed').textContent).toBe('true')
@@ -103,7 +102,7 @@ describe('useChannel status while the connection is down', () => {
     const client = createClient()
     const socket = open()
     mount(client)
-    act(() => socket.serverSend({ type: 'error', ch: 'room', code: 'FORBIDDEN', message: 'no' }))
+    act(() => socket.serverMessage({ type: 'error', ch: 'room', code: 'FORBIDDEN', message: 'no' }))
     nextFrame()
     expect(status()).toBe('error')
     act(() => socket.onclose?.({ code: 1006, reason: '', wasClean: false }))

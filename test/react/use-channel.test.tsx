@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { Component, Profiler, StrictMode, type ReactNode } from 'react'
+import { Profiler, StrictMode, type ReactNode } from 'react'
 import { renderToString } from 'react-dom/server'
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -9,16 +9,20 @@ import {
   type ChannelGap,
   type ChannelMessage,
   type LifelineClient,
-  type LifelineError,
 } from '../../src/core'
-import { FakeSocket, sockets } from '../support/fake-socket'
+import { createFakeWebSocket, type FakeSocket } from '../../src/testing/fakes'
+import { Boundary, inProvider } from './support'
 import { LifelineProvider, useChannel, useOutbox, type UseChannelOptions } from '../../src/react'
+
+/** The sockets the client opens, driven by hand. */
+const fake = createFakeWebSocket()
+const sockets = fake.sockets
 
 function createClient(protocol = lifelineProtocol()): LifelineClient {
   return createLifeline({
     url: 'wss://example.com/live',
     protocol,
-    environment: { WebSocket: FakeSocket, location: undefined },
+    environment: { WebSocket: fake.WebSocket, location: undefined },
   })
 }
 
@@ -38,7 +42,7 @@ const nextFrame = () => act(() => vi.advanceTimersByTime(16))
 
 function burst(socket: FakeSocket, from: number, to: number, ch = 'room'): void {
   act(() => {
-    for (let seq = from; seq <= to; seq++) socket.serverSend({ type: 'msg', ch, epoch: 'e1', seq, data: { n: seq } })
+    for (let seq = from; seq <= to; seq++) socket.serverMessage({ type: 'msg', ch, epoch: 'e1', seq, data: { n: seq } })
   })
 }
 
@@ -58,22 +62,12 @@ function Room(props: UseChannelOptions<{ n: number }> & { name?: string }): Reac
   )
 }
 
-class Boundary extends Component<{ children: ReactNode }, { error: LifelineError | null }> {
-  override state = { error: null as LifelineError | null }
-  static getDerivedStateFromError(error: LifelineError) {
-    return { error }
-  }
-  override render(): ReactNode {
-    return this.state.error ? <p data-testid="caught">{this.state.error.code}</p> : this.props.children
-  }
-}
-
 const text = (id: string) => screen.getByTestId(id).textContent
 const consoleErrors: unknown[][] = []
 
 beforeEach(() => {
   vi.useFakeTimers()
-  sockets.length = 0
+  fake.reset()
   consoleErrors.length = 0
   vi.spyOn(console, 'error').mockImplementation((...args) => consoleErrors.push(args))
 })
@@ -88,16 +82,10 @@ describe('useChannel', () => {
   it('subscribes once inside StrictMode (one sub frame) and shows the subscription state', () => {
     const client = createClient()
     const socket = open()
-    render(
-      <StrictMode>
-        <LifelineProvider client={client}>
-          <Room />
-        </LifelineProvider>
-      </StrictMode>,
-    )
+    render(inProvider(client, <Room />))
     expect(subFrames(socket)).toEqual([{ type: 'sub', ch: 'room' }])
     expect(text('status')).toBe('pending')
-    act(() => socket.serverSend({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e1', seq: 0 }))
+    act(() => socket.serverMessage({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e1', seq: 0 }))
     nextFrame()
     expect(text('status')).toBe('subscribed')
     expect(text('resumed')).toBe('null')
@@ -113,15 +101,14 @@ describe('useChannel', () => {
     const seen: number[] = []
     let commits = 0
     render(
-      <StrictMode>
-        <LifelineProvider client={client}>
-          <Profiler id="room" onRender={() => commits++}>
-            <Room onMessage={(message) => seen.push(message.seq)} />
-          </Profiler>
-        </LifelineProvider>
-      </StrictMode>,
+      inProvider(
+        client,
+        <Profiler id="room" onRender={() => commits++}>
+          <Room onMessage={(message) => seen.push(message.seq)} />
+        </Profiler>,
+      ),
     )
-    act(() => socket.serverSend({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e1', seq: 0 }))
+    act(() => socket.serverMessage({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e1', seq: 0 }))
     nextFrame()
     commits = 0
     burst(socket, 1, 1000)
@@ -144,7 +131,7 @@ describe('useChannel', () => {
         <Room history={10} />
       </LifelineProvider>,
     )
-    act(() => socket.serverSend({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e1', seq: 0 }))
+    act(() => socket.serverMessage({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e1', seq: 0 }))
     burst(socket, 1, 1000)
     nextFrame()
     expect(text('seqs')).toBe('991,992,993,994,995,996,997,998,999,1000')
@@ -162,7 +149,7 @@ describe('useChannel', () => {
         <Room history={0} />
       </LifelineProvider>,
     )
-    act(() => socket.serverSend({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e1', seq: 0 }))
+    act(() => socket.serverMessage({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e1', seq: 0 }))
     burst(socket, 1, 50)
     nextFrame()
     burst(socket, 51, 60)
@@ -183,7 +170,7 @@ describe('useChannel', () => {
         <Room onMessage={(message: ChannelMessage<{ n: number }>) => first.push(message.seq)} />
       </LifelineProvider>,
     )
-    act(() => socket.serverSend({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e1', seq: 0 }))
+    act(() => socket.serverMessage({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e1', seq: 0 }))
     burst(socket, 1, 2)
     view.rerender(
       <LifelineProvider client={client}>
@@ -210,7 +197,7 @@ describe('useChannel', () => {
         <Room />
       </LifelineProvider>,
     )
-    act(() => socket.serverSend({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e1', seq: 0 }))
+    act(() => socket.serverMessage({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e1', seq: 0 }))
     nextFrame()
     view.rerender(
       <LifelineProvider client={client}>
@@ -232,7 +219,7 @@ describe('useChannel', () => {
         <Room />
       </LifelineProvider>,
     )
-    act(() => socket.serverSend({ type: 'error', code: 'FORBIDDEN', reason: 'no', ch: 'room' }))
+    act(() => socket.serverMessage({ type: 'error', code: 'FORBIDDEN', reason: 'no', ch: 'room' }))
     nextFrame()
     expect(text('status')).toBe('error')
     expect(text('error')).toBe('FORBIDDEN')
@@ -242,13 +229,7 @@ describe('useChannel', () => {
   it('unsubscribes after the linger once the last component unmounts', () => {
     const client = createClient()
     const socket = open()
-    const view = render(
-      <StrictMode>
-        <LifelineProvider client={client}>
-          <Room />
-        </LifelineProvider>
-      </StrictMode>,
-    )
+    const view = render(inProvider(client, <Room />))
     view.unmount()
     act(() => vi.advanceTimersByTime(999))
     expect(unsubFrames(socket)).toEqual([])
@@ -272,19 +253,13 @@ describe('useChannel', () => {
         </div>
       )
     }
-    render(
-      <StrictMode>
-        <LifelineProvider client={client}>
-          <Chat />
-        </LifelineProvider>
-      </StrictMode>,
-    )
+    render(inProvider(client, <Chat />))
     fireEvent.click(screen.getByText('publish'))
     expect(ids).toHaveLength(1)
     const [id] = ids
     expect(text('items')).toBe(`${id}:sending:room`)
     expect(socket.frames().at(-1)).toEqual({ type: 'pub', ch: 'room', id, data: { text: 'hi' } })
-    act(() => socket.serverSend({ type: 'ack', id: id! }))
+    act(() => socket.serverMessage({ type: 'ack', id: id! }))
     expect(text('items')).toBe('')
     client.dispose()
   })
@@ -292,7 +267,7 @@ describe('useChannel', () => {
   it('throws WRONG_PROTOCOL for a client on the raw protocol', () => {
     const client = createLifeline({
       url: 'wss://example.com/raw',
-      environment: { WebSocket: FakeSocket, location: undefined },
+      environment: { WebSocket: fake.WebSocket, location: undefined },
     })
     render(
       <Boundary>
@@ -317,7 +292,7 @@ describe('useChannel', () => {
   it('uses the client passed in the options instead of the provider', () => {
     const other = createLifeline({
       url: 'wss://example.com/raw',
-      environment: { WebSocket: FakeSocket, location: undefined },
+      environment: { WebSocket: fake.WebSocket, location: undefined },
     })
     const client = createClient()
     const socket = open()
@@ -339,7 +314,7 @@ describe('useChannel', () => {
         <Room />
       </LifelineProvider>,
     )
-    act(() => socket.serverSend({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e1', seq: 0 }))
+    act(() => socket.serverMessage({ type: 'subscribed', ch: 'room', resumed: false, epoch: 'e1', seq: 0 }))
     burst(socket, 1, 3)
     nextFrame()
     expect(text('resumed')).toBe('null')
@@ -348,7 +323,7 @@ describe('useChannel', () => {
     socket = open()
     expect(subFrames(socket)).toEqual([{ type: 'sub', ch: 'room', since: { epoch: 'e1', seq: 3 } }])
     burst(socket, 3, 4)
-    act(() => socket.serverSend({ type: 'subscribed', ch: 'room', resumed: true, epoch: 'e1', seq: 4 }))
+    act(() => socket.serverMessage({ type: 'subscribed', ch: 'room', resumed: true, epoch: 'e1', seq: 4 }))
     nextFrame()
     expect(text('status')).toBe('subscribed')
     expect(text('resumed')).toBe('true')
@@ -381,7 +356,10 @@ describe('useChannel', () => {
     }
     const tree = (url: string) => (
       <StrictMode>
-        <LifelineProvider url={url} options={{ protocol, environment: { WebSocket: FakeSocket, location: undefined } }}>
+        <LifelineProvider
+          url={url}
+          options={{ protocol, environment: { WebSocket: fake.WebSocket, location: undefined } }}
+        >
           <Room />
         </LifelineProvider>
       </StrictMode>
@@ -400,7 +378,7 @@ describe('useChannel', () => {
       const socket = sockets.at(-1)!
       act(() => {
         socket.serverOpen()
-        socket.serverSend({ type: 'welcome', v: 1, session: 's1', resumed: false })
+        socket.serverMessage({ type: 'welcome', v: 1, session: 's1', resumed: false })
       })
       expect(socket.frames().some((frame) => frame.type === 'sub' && frame.ch === 'room')).toBe(true)
       // The user's instance was never attached: each client has its own fork.

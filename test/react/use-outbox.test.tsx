@@ -1,18 +1,23 @@
 // @vitest-environment jsdom
-import { Component, Profiler, StrictMode, type ReactNode } from 'react'
+import { Profiler, type ReactNode } from 'react'
 import { renderToString } from 'react-dom/server'
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createLifeline, lifelineProtocol, type LifelineClient, type LifelineError } from '../../src/core'
-import { FakeSocket, sockets } from '../support/fake-socket'
+import { createLifeline, lifelineProtocol, type LifelineClient } from '../../src/core'
+import { createFakeWebSocket, type FakeSocket } from '../../src/testing/fakes'
+import { Boundary, inProvider } from './support'
 import { LifelineProvider, useOutbox } from '../../src/react'
+
+/** The sockets the client opens, driven by hand. */
+const fake = createFakeWebSocket()
+const sockets = fake.sockets
 
 function createClient(autoConnect = true): LifelineClient {
   return createLifeline({
     url: 'wss://example.com/live',
     protocol: lifelineProtocol(),
     autoConnect,
-    environment: { WebSocket: FakeSocket, location: undefined },
+    environment: { WebSocket: fake.WebSocket, location: undefined },
   })
 }
 
@@ -41,16 +46,6 @@ function Queue(props: { client?: LifelineClient }): ReactNode {
   )
 }
 
-class Boundary extends Component<{ children: ReactNode }, { error: LifelineError | null }> {
-  override state = { error: null as LifelineError | null }
-  static getDerivedStateFromError(error: LifelineError) {
-    return { error }
-  }
-  override render(): ReactNode {
-    return this.state.error ? <p data-testid="caught">{this.state.error.code}</p> : this.props.children
-  }
-}
-
 const rows = () => screen.queryAllByTestId('item').map((node) => node.firstChild?.textContent)
 function publish(client: LifelineClient, data: unknown): string {
   let id = ''
@@ -62,7 +57,7 @@ function publish(client: LifelineClient, data: unknown): string {
 
 beforeEach(() => {
   vi.useFakeTimers()
-  sockets.length = 0
+  fake.reset()
   vi.spyOn(console, 'error').mockImplementation(() => undefined)
 })
 afterEach(() => {
@@ -75,20 +70,14 @@ afterEach(() => {
 describe('useOutbox', () => {
   it('shows each item with its state: queued, sending, gone once acknowledged', () => {
     const client = createClient()
-    render(
-      <StrictMode>
-        <LifelineProvider client={client}>
-          <Queue />
-        </LifelineProvider>
-      </StrictMode>,
-    )
+    render(inProvider(client, <Queue />))
     expect(rows()).toEqual([])
     const first = publish(client, 1)
     const second = publish(client, 2)
     expect(rows()).toEqual([`${first}:queued:`, `${second}:queued:`])
     const socket = open()
     expect(rows()).toEqual([`${first}:sending:`, `${second}:sending:`])
-    act(() => socket.serverSend({ type: 'ack', id: first }))
+    act(() => socket.serverMessage({ type: 'ack', id: first }))
     expect(rows()).toEqual([`${second}:sending:`])
     client.dispose()
   })
@@ -103,12 +92,17 @@ describe('useOutbox', () => {
     )
     const refused = publish(client, 'a')
     const other = publish(client, 'b')
-    act(() => socket.serverSend({ type: 'nack', id: refused, code: 'FORBIDDEN', reason: 'no' }))
+    act(() => socket.serverMessage({ type: 'nack', id: refused, code: 'FORBIDDEN', reason: 'no' }))
     expect(rows()).toEqual([`${refused}:failed:MESSAGE_REFUSED`, `${other}:sending:`])
     fireEvent.click(screen.getByText(`retry ${refused}`))
     expect(rows()).toEqual([`${refused}:sending:`, `${other}:sending:`])
-    expect(socket.pubs()).toEqual([refused, other, refused])
-    act(() => socket.serverSend({ type: 'nack', id: refused, code: 'FORBIDDEN', reason: 'no' }))
+    expect(
+      socket
+        .frames()
+        .filter((frame) => frame.type === 'pub')
+        .map((frame) => frame.id),
+    ).toEqual([refused, other, refused])
+    act(() => socket.serverMessage({ type: 'nack', id: refused, code: 'FORBIDDEN', reason: 'no' }))
     fireEvent.click(screen.getByText('retry all'))
     expect(rows()).toEqual([`${refused}:sending:`, `${other}:sending:`])
     fireEvent.click(screen.getByText(`discard ${other}`))
@@ -132,7 +126,7 @@ describe('useOutbox', () => {
     )
     commits = 0
     // The snapshot changes (lastError), the items do not.
-    act(() => socket.serverSend('not a frame'))
+    act(() => socket.serverMessage('not a frame'))
     expect(client.getSnapshot().lastError?.code).toBe('PROTOCOL_ERROR')
     expect(commits).toBe(0)
     publish(client, 1)

@@ -2,84 +2,16 @@ import { randomBytes } from 'node:crypto'
 import { connect as connectTcp } from 'node:net'
 import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ServerFrame } from '../../src/core'
 import type { AuthorizeRequest, LifelineServer, PublishedEvent } from '../../src/server'
-import { cleanup, connect, connectReady, startServer, waitFor } from './helpers'
+import { cleanup, connect, connectReady, openPoll, PollClient, startServer, waitFor } from './helpers'
 
 afterEach(cleanup)
 
-interface PollBody {
-  cursor: number
-  frames: string[]
-  close?: { code: number; reason: string }
-}
-
-interface Reply {
-  status: number
-  body: Record<string, unknown>
-}
-
-const pollUrl = (server: LifelineServer): string => `${server.url.replace(/^ws/, 'http')}/poll`
-
-async function call(url: string, init: RequestInit): Promise<Reply> {
-  const response = await fetch(url, init)
-  const text = await response.text()
-  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }
-}
-
-/** A bare long-poll client: the wire format over fetch, keeping its cursor. */
-class PollLink {
-  cursor = 0
-  readonly frames: ServerFrame[] = []
-  close: { code: number; reason: string } | null = null
-
-  constructor(
-    readonly url: string,
-    readonly id: string,
-  ) {}
-
-  static async open(server: LifelineServer, frames: unknown[]): Promise<PollLink> {
-    const url = pollUrl(server)
-    const reply = await call(url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(frames),
-    })
-    expect(reply.status).toBe(200)
-    return new PollLink(url, reply.body.connection as string)
-  }
-
-  send(frames: unknown[]): Promise<Reply> {
-    return call(this.url, {
-      method: 'POST',
-      headers: { 'Lifeline-Connection': this.id, 'Content-Type': 'application/json' },
-      body: JSON.stringify(frames),
-    })
-  }
-
-  async poll(): Promise<void> {
-    const reply = await call(this.url, {
-      headers: { 'Lifeline-Connection': this.id, 'Lifeline-Cursor': String(this.cursor) },
-    })
-    expect(reply.status).toBe(200)
-    const body = reply.body as unknown as PollBody
-    this.cursor = body.cursor
-    for (const text of body.frames) this.frames.push(JSON.parse(text) as ServerFrame)
-    if (body.close) this.close = body.close
-  }
-
-  /** Polls until `done()` holds or the connection closed; at most `timeoutMs`. */
-  async pollUntil(label: string, done: () => boolean, timeoutMs = 8000): Promise<void> {
-    const deadline = performance.now() + timeoutMs
-    while (!done() && !this.close) {
-      if (performance.now() > deadline) throw new Error(`timed out after ${String(timeoutMs)} ms polling for ${label}`)
-      await this.poll()
-    }
-  }
-
-  count(type: ServerFrame['type']): number {
-    return this.frames.filter((frame) => frame.type === type).length
-  }
+/** A long-poll connection opened with `frames`, which the server must accept. */
+async function openLink(server: LifelineServer, frames: unknown[]): Promise<PollClient> {
+  const { reply, client } = await openPoll(server, frames)
+  expect(reply.status).toBe(200)
+  return client!
 }
 
 /** A WebSocket client written by hand over `net`, so that a burst leaves in one `write` (one TCP read on loopback). */
@@ -227,10 +159,10 @@ describe('lifeline server flow control: bursts within the documented numbers', (
   it('applies a long-poll POST batch of 1,100 small frames completely, in order', async () => {
     const published: PublishedEvent[] = []
     const server = await startServer({ onPublished: (event) => published.push(event) })
-    const link = await PollLink.open(server, [{ type: 'hello', v: 1 }])
+    const link = await openLink(server, [{ type: 'hello', v: 1 }])
     await link.pollUntil('welcome', () => link.count('welcome') === 1)
     const reply = await link.send(smallPubObjects(1100))
-    expect(reply).toEqual({ status: 200, body: {} })
+    expect(reply).toEqual({ status: 200, headers: expect.any(Headers), body: {} })
     await link.pollUntil('1,100 acks', () => link.count('ack') === 1100)
 
     expect(link.close).toBeNull()
@@ -241,7 +173,7 @@ describe('lifeline server flow control: bursts within the documented numbers', (
     const published: PublishedEvent[] = []
     const gate = gatedAuthorize()
     const server = await startServer({ authorize: gate.authorize, onPublished: (event) => published.push(event) })
-    const link = await PollLink.open(server, [{ type: 'hello', v: 1 }])
+    const link = await openLink(server, [{ type: 'hello', v: 1 }])
     await link.pollUntil('welcome', () => link.count('welcome') === 1)
     let answered = false
     const reply = link.send(smallPubObjects(1100)).then((result) => {
@@ -251,7 +183,7 @@ describe('lifeline server flow control: bursts within the documented numbers', (
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(answered).toBe(false)
     gate.open()
-    expect(await reply).toEqual({ status: 200, body: {} })
+    expect(await reply).toEqual({ status: 200, headers: expect.any(Headers), body: {} })
     expect(published.length).toBeGreaterThan(1000)
     await link.pollUntil('1,100 acks', () => link.count('ack') === 1100)
     expect(idsOf(published)).toEqual(oneTo(1100))
@@ -277,7 +209,7 @@ describe('lifeline server flow control: over the limits', () => {
     const gate = gatedAuthorize()
     // Rate limit off: the queue cap, not the bucket, is what this client runs into.
     const server = await startServer({ rateLimit: false, authorize: gate.authorize })
-    const link = await PollLink.open(server, [{ type: 'hello', v: 1 }])
+    const link = await openLink(server, [{ type: 'hello', v: 1 }])
     await link.pollUntil('welcome', () => link.count('welcome') === 1)
     // A misbehaving client: three POSTs at once (the protocol says one in flight) of 2,000 frames each, all waiting
     // behind a pub held at the authorisation gate.
@@ -321,7 +253,7 @@ describe('lifeline server: a first frame that is not a valid hello', () => {
 
   it('closes a long-poll connection with 1008 when its opening batch starts with a non-JSON frame', async () => {
     const server = await startServer({ helloTimeoutMs: 3000 })
-    const link = await PollLink.open(server, ['not json{'])
+    const link = await openLink(server, ['not json{'])
     await link.pollUntil('the close', () => false, 2000)
     expect(link.close).toEqual({ code: 1008, reason: 'hello expected first' })
   })

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import { expect } from 'vitest'
 import { WebSocket } from 'ws'
 import type { ClientFrame, ServerFrame } from '../../src/core'
 import { createLifelineServer } from '../../src/server'
@@ -182,4 +183,131 @@ export async function connectReady(
     ...(options.session === undefined ? {} : { session: options.session }),
   })
   return { client, welcome }
+}
+
+/** A long-poll answer: the frames after the cursor asked for, and the close once the connection ended. */
+export interface PollBody {
+  cursor: number
+  frames: string[]
+  close?: { code: number; reason: string }
+}
+
+/** An HTTP answer of the long-poll endpoint, its JSON body parsed (`{}` when empty). */
+export interface PollReply {
+  status: number
+  headers: Headers
+  body: Record<string, unknown>
+}
+
+/** The long-poll endpoint of `server`. */
+export const pollUrl = (server: LifelineServer): string => `${server.url.replace(/^ws/, 'http')}/poll`
+
+/** One request to the long-poll endpoint. */
+export async function call(url: string, init: RequestInit): Promise<PollReply> {
+  const response = await fetch(url, init)
+  const text = await response.text()
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+  }
+}
+
+/** A long-poll client speaking the wire format with plain fetch, keeping its cursor. */
+export class PollClient {
+  cursor = 0
+  readonly frames: ServerFrame[] = []
+  close: { code: number; reason: string } | null = null
+
+  constructor(
+    readonly url: string,
+    readonly id: string,
+    readonly origin?: string,
+  ) {}
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { 'Lifeline-Connection': this.id, ...(this.origin ? { Origin: this.origin } : {}), ...extra }
+  }
+
+  /** One GET with `cursor` (default: the last received); the result is not taken into the client's state. */
+  async fetchPoll(cursor = this.cursor): Promise<{ status: number; body: PollBody; headers: Headers }> {
+    const reply = await call(this.url, { headers: this.headers({ 'Lifeline-Cursor': String(cursor) }) })
+    return { status: reply.status, body: reply.body as unknown as PollBody, headers: reply.headers }
+  }
+
+  /** One GET, taken: frames recorded, cursor advanced. */
+  async poll(): Promise<PollBody> {
+    const { status, body } = await this.fetchPoll()
+    expect(status).toBe(200)
+    this.take(body)
+    return body
+  }
+
+  take(body: PollBody): void {
+    expect(body.cursor - body.frames.length).toBe(this.cursor)
+    this.cursor = body.cursor
+    for (const text of body.frames) this.frames.push(JSON.parse(text) as ServerFrame)
+    if (body.close) this.close = body.close
+  }
+
+  /** Polls until a frame of `type` matching `predicate` arrived (or the connection closed), and removes it. */
+  async next<T extends ServerFrame['type']>(
+    type: T,
+    predicate: (frame: Extract<ServerFrame, { type: T }>) => boolean = () => true,
+  ): Promise<Extract<ServerFrame, { type: T }>> {
+    for (let round = 0; round < 50; round++) {
+      const found = this.frames.find(
+        (frame): frame is Extract<ServerFrame, { type: T }> =>
+          frame.type === type && predicate(frame as Extract<ServerFrame, { type: T }>),
+      )
+      if (found) {
+        this.frames.splice(this.frames.indexOf(found), 1)
+        return found
+      }
+      if (this.close) throw new Error(`closed ${String(this.close.code)} while waiting for ${type}`)
+      await this.poll()
+    }
+    throw new Error(`no ${type} frame`)
+  }
+
+  /** Polls until `done()` holds or the connection closed; at most `timeoutMs`. */
+  async pollUntil(label: string, done: () => boolean, timeoutMs = 8000): Promise<void> {
+    const deadline = performance.now() + timeoutMs
+    while (!done() && !this.close) {
+      if (performance.now() > deadline) throw new Error(`timed out after ${String(timeoutMs)} ms polling for ${label}`)
+      await this.poll()
+    }
+  }
+
+  count(type: ServerFrame['type']): number {
+    return this.frames.filter((frame) => frame.type === type).length
+  }
+
+  async send(frames: unknown[]): Promise<PollReply> {
+    return call(this.url, {
+      method: 'POST',
+      headers: this.headers({ 'Content-Type': 'application/json' }),
+      body: JSON.stringify(frames),
+    })
+  }
+}
+
+/** Opens a long-poll connection with `frames` as its first POST; `client` is null when the server refused it. */
+export async function openPoll(
+  server: LifelineServer,
+  frames: unknown[] = [{ type: 'hello', v: 1 }],
+  options: { origin?: string; headers?: Record<string, string>; query?: string } = {},
+): Promise<{ reply: PollReply; client: PollClient | null }> {
+  const url = pollUrl(server)
+  const reply = await call(url + (options.query ?? ''), {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      ...(options.origin ? { Origin: options.origin } : {}),
+      ...options.headers,
+    },
+    body: JSON.stringify(frames),
+  })
+  const id = reply.body.connection
+  return { reply, client: typeof id === 'string' ? new PollClient(url, id, options.origin) : null }
 }

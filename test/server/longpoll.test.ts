@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { ServerFrame } from '../../src/core'
 import type { AuthRequest, LifelineServer, LifelineServerOptions, PublishedEvent } from '../../src/server'
-import { cleanup, connectReady, logLines, startServer, waitFor } from './helpers'
+import { call, cleanup, connectReady, logLines, openPoll, PollClient, pollUrl, startServer, waitFor } from './helpers'
 
 /** Connection ids and tokens handed out in this file: none may appear in a log line. */
 const secrets = new Set<string>()
@@ -14,115 +14,11 @@ afterAll(() => {
   for (const secret of secrets) expect(logs).not.toContain(secret)
 })
 
-interface Reply {
-  status: number
-  headers: Headers
-  body: Record<string, unknown>
-}
-
-interface PollBody {
-  cursor: number
-  frames: string[]
-  close?: { code: number; reason: string }
-}
-
-const pollUrl = (server: LifelineServer): string => `${server.url.replace(/^ws/, 'http')}/poll`
-
-async function call(url: string, init: RequestInit): Promise<Reply> {
-  const response = await fetch(url, init)
-  const text = await response.text()
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-  }
-}
-
-/** A long-poll client speaking the wire format with plain fetch, keeping its cursor. */
-class PollClient {
-  cursor = 0
-  readonly frames: ServerFrame[] = []
-  close: { code: number; reason: string } | null = null
-
-  constructor(
-    readonly url: string,
-    readonly id: string,
-    readonly origin?: string,
-  ) {
-    secrets.add(id)
-  }
-
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { 'Lifeline-Connection': this.id, ...(this.origin ? { Origin: this.origin } : {}), ...extra }
-  }
-
-  /** One GET with `cursor` (default: the last received); the result is not taken into the client's state. */
-  async fetchPoll(cursor = this.cursor): Promise<{ status: number; body: PollBody; headers: Headers }> {
-    const reply = await call(this.url, { headers: this.headers({ 'Lifeline-Cursor': String(cursor) }) })
-    return { status: reply.status, body: reply.body as unknown as PollBody, headers: reply.headers }
-  }
-
-  /** One GET, taken: frames recorded, cursor advanced. */
-  async poll(): Promise<PollBody> {
-    const { status, body } = await this.fetchPoll()
-    expect(status).toBe(200)
-    this.take(body)
-    return body
-  }
-
-  take(body: PollBody): void {
-    expect(body.cursor - body.frames.length).toBe(this.cursor)
-    this.cursor = body.cursor
-    for (const text of body.frames) this.frames.push(JSON.parse(text) as ServerFrame)
-    if (body.close) this.close = body.close
-  }
-
-  /** Polls until a frame of `type` matching `predicate` arrived (or the connection closed). */
-  async next<T extends ServerFrame['type']>(
-    type: T,
-    predicate: (frame: Extract<ServerFrame, { type: T }>) => boolean = () => true,
-  ): Promise<Extract<ServerFrame, { type: T }>> {
-    for (let round = 0; round < 50; round++) {
-      const found = this.frames.find(
-        (frame): frame is Extract<ServerFrame, { type: T }> =>
-          frame.type === type && predicate(frame as Extract<ServerFrame, { type: T }>),
-      )
-      if (found) {
-        this.frames.splice(this.frames.indexOf(found), 1)
-        return found
-      }
-      if (this.close) throw new Error(`closed ${String(this.close.code)} while waiting for ${type}`)
-      await this.poll()
-    }
-    throw new Error(`no ${type} frame`)
-  }
-
-  async send(frames: unknown[]): Promise<Reply> {
-    return call(this.url, {
-      method: 'POST',
-      headers: this.headers({ 'Content-Type': 'application/json' }),
-      body: JSON.stringify(frames),
-    })
-  }
-}
-
-async function open(
-  server: LifelineServer,
-  frames: unknown[] = [{ type: 'hello', v: 1 }],
-  options: { origin?: string; headers?: Record<string, string>; query?: string } = {},
-): Promise<{ reply: Reply; client: PollClient | null }> {
-  const url = pollUrl(server)
-  const reply = await call(url + (options.query ?? ''), {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/json',
-      ...(options.origin ? { Origin: options.origin } : {}),
-      ...options.headers,
-    },
-    body: JSON.stringify(frames),
-  })
-  const id = reply.body.connection
-  return { reply, client: typeof id === 'string' ? new PollClient(url, id, options.origin) : null }
+/** Opens a long-poll connection; its id is a secret no log line may show. */
+async function open(...args: Parameters<typeof openPoll>): ReturnType<typeof openPoll> {
+  const opened = await openPoll(...args)
+  if (opened.client) secrets.add(opened.client.id)
+  return opened
 }
 
 async function ready(server: LifelineServer, frames: unknown[] = [{ type: 'hello', v: 1 }], origin?: string) {

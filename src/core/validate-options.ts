@@ -1,22 +1,7 @@
-import { defaultCloseCodes } from './close-codes'
-import type { HeartbeatOptions, LifelineOptions } from './options'
-import { NUMERIC_OPTIONS } from './options'
-import type { OutboxOptions } from './outbox'
+import { isNumberRule, optionSchema, type LifelineOptions, type NestedRule, type OptionRule } from './option-schema'
 import type { CloseRule } from './types'
 import { IssueList } from './validate'
 
-const functionOptions = ['protocol', 'getToken', 'authMessage', 'onSessionExpired', 'logger', 'environment', 'url']
-const otherOptions = [
-  'protocols',
-  'autoConnect',
-  'binaryType',
-  'backoff',
-  'heartbeat',
-  'closeCodes',
-  'outbox',
-  'fallback',
-  'diagnose',
-]
 const actions = [
   'reconnect',
   'reconnect-spread',
@@ -27,10 +12,11 @@ const actions = [
   'fail-outbound',
 ]
 const MINUTE = 60_000
+type Input = Record<string, unknown>
 
 /**
- * Validates every option and throws one `InvalidOptionsError` listing every bad field (unknown keys included).
- * Runs in development builds; production builds apply defaults and clamp (see `resolveOptions`).
+ * Validates every option against `optionSchema` and throws one `InvalidOptionsError` listing every bad field (unknown
+ * keys included). Runs in development builds; production builds apply defaults and clamp (see `resolveOptions`).
  */
 export function validateOptions(options: LifelineOptions): void {
   const list = new IssueList()
@@ -38,27 +24,75 @@ export function validateOptions(options: LifelineOptions): void {
     list.add('options', 'must be an object with a url')
     list.throwIfAny()
   }
-  const input = options as unknown as Record<string, unknown>
-  const value: Record<string, number> = {}
-  for (const [name, [fallback, min, max]] of Object.entries(NUMERIC_OPTIONS)) {
+  const input = options as unknown as Input
+  const rows = Object.entries(optionSchema) as [string, OptionRule][]
+  // Problems are reported in this order: numbers, unknown keys, functions, the delay range, then the rest by row.
+  const valid: Record<string, number | null> = {}
+  for (const [name, rule] of rows) {
+    if (!isNumberRule(rule)) continue
     const given = input[name]
-    value[name] = given === undefined ? fallback : list.number(name, given, min, max) ? given : fallback
+    valid[name] = given === undefined || !list.number(name, given, rule[1], rule[2]) ? rule[0] : given
   }
-  for (const name of Object.keys(input)) {
-    if (!Object.hasOwn(NUMERIC_OPTIONS, name) && !functionOptions.includes(name) && !otherOptions.includes(name)) {
-      list.add(name, 'is not a known option')
+  for (const name of Object.keys(input)) if (!Object.hasOwn(optionSchema, name)) list.add(name, 'is not a known option')
+  for (const [name, rule] of rows) if (rule === 'function') check(list, name, input[name], rule, options)
+  if ((valid.minDelayMs ?? 0) > (valid.maxDelayMs ?? 0)) list.add('minDelayMs', 'must not exceed maxDelayMs')
+  for (const [name, rule] of rows) {
+    if (!isNumberRule(rule) && rule !== 'function') check(list, name, input[name], rule, options)
+  }
+  list.throwIfAny()
+}
+
+/** Checks one value against its rule; `undefined` always means the default. */
+function check(list: IssueList, field: string, value: unknown, rule: OptionRule, options: LifelineOptions): void {
+  if (value === undefined) return
+  if (isNumberRule(rule)) list.number(field, value, rule[1], rule[2])
+  else if (isChoiceRule(rule)) {
+    const name = value as string
+    const allowed = typeof value === 'function' ? rule.includes('function') : name !== 'function' && rule.includes(name)
+    if (!allowed) list.add(field, `must be ${choices(rule)}`)
+  } else if (typeof rule === 'object') nested(list, field, value, rule, options)
+  else if (rule === 'function' || rule === 'boolean') {
+    if (typeof value !== rule) list.add(field, `must be a ${rule}`)
+  } else if (rule === 'protocols') protocols(list, value)
+  else if (rule === 'closeCodes') closeCodes(list, value)
+  else if (rule === 'fallback') {
+    if (!(isObject(value) && typeof value.attach === 'function')) list.add(field, 'must come from longPollFallback()')
+    else if ((options.protocol as { name?: unknown } | undefined)?.name !== 'lifeline') {
+      list.add(field, 'needs protocol: lifelineProtocol() (long-poll speaks the lifeline protocol)')
     }
+  } else if (rule === 'storage' && !(isObject(value) && typeof value.attach === 'function')) {
+    list.add(field, 'must come from localStorageOutbox(), indexedDbOutbox() or outboxStorage()')
   }
-  for (const name of ['getToken', 'authMessage', 'onSessionExpired']) {
-    if (input[name] !== undefined && typeof input[name] !== 'function') list.add(name, 'must be a function')
+}
+
+function nested(list: IssueList, field: string, value: unknown, rule: NestedRule, options: LifelineOptions): void {
+  // `true` selects every default (all valid); `outbox: null` has always meant the defaults too.
+  if ((rule.orBoolean && typeof value === 'boolean') || (!rule.orBoolean && value === null)) return
+  if (!isObject(value)) {
+    list.add(field, rule.orBoolean ? 'must be a boolean or an object' : 'must be an object')
+    return
   }
-  if ((value.minDelayMs ?? 0) > (value.maxDelayMs ?? 0)) list.add('minDelayMs', 'must not exceed maxDelayMs')
-  const { backoff = 'full-jitter', binaryType = 'arraybuffer', protocols } = options
-  if (typeof backoff !== 'function' && backoff !== 'full-jitter' && backoff !== 'decorrelated') {
-    list.add('backoff', "must be 'full-jitter', 'decorrelated' or a function")
+  for (const key of Object.keys(value)) {
+    if (!Object.hasOwn(rule.fields, key)) list.add(`${field}.${key}`, 'is not a known option')
   }
-  if (binaryType !== 'arraybuffer' && binaryType !== 'blob') list.add('binaryType', "must be 'arraybuffer' or 'blob'")
-  const protocolList = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols]
+  for (const [key, row] of Object.entries(rule.fields)) {
+    // Inside a nested object, `null` selects the default of a number or a choice (they were read with `??`).
+    const given = Array.isArray(row) ? (value[key] ?? undefined) : value[key]
+    check(list, `${field}.${key}`, given, row, options)
+  }
+}
+
+const isChoiceRule = (rule: OptionRule): rule is readonly [string, ...string[]] =>
+  Array.isArray(rule) && !isNumberRule(rule)
+
+/** `'a', 'b' or a function`. */
+function choices(rule: readonly string[]): string {
+  const names = rule.map((name) => (name === 'function' ? 'a function' : `'${name}'`))
+  return `${names.slice(0, -1).join(', ')} or ${names.at(-1) ?? ''}`
+}
+
+function protocols(list: IssueList, value: unknown): void {
+  const protocolList: unknown[] = Array.isArray(value) ? value : [value]
   const validTokens = protocolList.every(
     (name) => typeof name === 'string' && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name),
   )
@@ -66,72 +100,23 @@ export function validateOptions(options: LifelineOptions): void {
   if (!validTokens || new Set(protocolList).size !== protocolList.length) {
     list.add('protocols', 'must be distinct subprotocol tokens (RFC 6455 §4.1)')
   }
+}
 
-  const closeCodes: Record<number, CloseRule> = { ...defaultCloseCodes }
-  for (const [key, rule] of Object.entries(options.closeCodes ?? {})) {
+function closeCodes(list: IssueList, value: unknown): void {
+  for (const [key, rule] of Object.entries(value ?? {})) {
     const code = Number(key)
     if (!Number.isInteger(code) || code < 1000 || code > 4999) {
       list.add(`closeCodes.${key}`, 'must be a code 1000–4999')
       continue
     }
     const given = (isObject(rule) ? rule : {}) as Partial<Record<keyof CloseRule, unknown>>
-    const before = list.issues.length
     if (!actions.includes(given.action as string))
       list.add(`closeCodes.${key}.action`, `must be one of ${actions.join(', ')}`)
     else if (typeof given.name !== 'string') list.add(`closeCodes.${key}.name`, 'must be a string')
     if (given.floorMs !== undefined) list.number(`closeCodes.${key}.floorMs`, given.floorMs, 0, 60 * MINUTE)
-    if (list.issues.length === before) closeCodes[code] = rule
   }
-
-  const hb: unknown = options.heartbeat
-  if (hb === true || isObject(hb)) {
-    const given: HeartbeatOptions = hb === true ? {} : hb
-    unknownKeys(list, 'heartbeat', given, ['intervalMs', 'timeoutMs', 'message', 'isPong'])
-    const intervalMs = given.intervalMs ?? 25_000
-    const timeoutMs = given.timeoutMs ?? 10_000
-    list.number('heartbeat.intervalMs', intervalMs, 1, 60 * MINUTE)
-    list.number('heartbeat.timeoutMs', timeoutMs, 1, 60 * MINUTE)
-    if (given.isPong !== undefined && typeof given.isPong !== 'function')
-      list.add('heartbeat.isPong', 'must be a function')
-  } else if (hb !== undefined && hb !== false) list.add('heartbeat', 'must be a boolean or an object')
-
-  const fallback: unknown = options.fallback
-  if (fallback !== undefined && !(isObject(fallback) && typeof fallback.attach === 'function')) {
-    list.add('fallback', 'must come from longPollFallback()')
-  } else if (fallback !== undefined && (options.protocol as { name?: unknown } | undefined)?.name !== 'lifeline') {
-    list.add('fallback', 'needs protocol: lifelineProtocol() (long-poll speaks the lifeline protocol)')
-  }
-  if (options.diagnose !== undefined && typeof options.diagnose !== 'boolean') list.add('diagnose', 'must be a boolean')
-  const givenBox: unknown = options.outbox ?? {}
-  if (!isObject(givenBox)) list.add('outbox', 'must be an object')
-  const box: OutboxOptions = isObject(givenBox) ? givenBox : {}
-  unknownKeys(list, 'outbox', box, ['maxMessages', 'maxBytes', 'overflow', 'ttlMs', 'maxSendAttempts', 'storage'])
-  const storage: unknown = box.storage
-  if (storage !== undefined && !(isObject(storage) && typeof storage.attach === 'function')) {
-    list.add('outbox.storage', 'must come from localStorageOutbox(), indexedDbOutbox() or outboxStorage()')
-  }
-  const outbox = {
-    maxMessages: box.maxMessages ?? 1000,
-    maxBytes: box.maxBytes ?? 1 << 20,
-    overflow: box.overflow ?? 'reject',
-    ttlMs: box.ttlMs ?? null,
-    maxSendAttempts: box.maxSendAttempts ?? 5,
-  }
-  list.number('outbox.maxMessages', outbox.maxMessages, 1, 1_000_000)
-  list.number('outbox.maxBytes', outbox.maxBytes, 1, 1 << 30)
-  list.number('outbox.maxSendAttempts', outbox.maxSendAttempts, 1, 1000)
-  if (outbox.ttlMs !== null) list.number('outbox.ttlMs', outbox.ttlMs, 1)
-  if (outbox.overflow !== 'reject' && outbox.overflow !== 'drop-oldest') {
-    list.add('outbox.overflow', "must be 'reject' or 'drop-oldest'")
-  }
-  list.throwIfAny()
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+function isObject(value: unknown): value is Input {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-/** Reports keys of a nested option object that are not known (typos such as `maxMesages`). */
-function unknownKeys(list: IssueList, prefix: string, value: object, known: readonly string[]): void {
-  for (const key of Object.keys(value)) if (!known.includes(key)) list.add(`${prefix}.${key}`, 'is not a known option')
 }

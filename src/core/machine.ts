@@ -107,9 +107,17 @@ type Handler<E extends MachineEventType> = (
   env: MachineEnv,
 ) => Step
 
+/**
+ * Work the runtime keeps going while a state lasts, started on entry and cleaned up on exit: `timer` arms the state's
+ * delayed event (`after`), `heartbeat` pings the server, `watch` follows the network and page visibility.
+ */
+export type ActivityName = 'timer' | 'heartbeat' | 'watch'
+
 type StateNode = {
   /** The delayed event of this state, if any. */
   after?: (state: MachineState, env: MachineEnv) => TimerSpec | null
+  /** The activities running while in this state. */
+  activities?: readonly ActivityName[]
   on: { [E in MachineEventType]?: Handler<E> }
 }
 
@@ -267,6 +275,7 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
     on: { CONNECT: connectNow, RETRY: retryNow, CLOSE: toClosed, ONLINE: goOnline, OFFLINE: goOffline },
   },
   connecting: {
+    activities: ['timer', 'watch'],
     after: (_, env) => ({ event: 'CONNECT_TIMEOUT', delayMs: env.config.connectTimeoutMs }),
     on: {
       OPENED: (state) => stay({ ...state, status: 'open', lastError: null, holdUntil: 0 }, { type: 'flushOutbox' }),
@@ -288,6 +297,7 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
     },
   },
   open: {
+    activities: ['timer', 'heartbeat', 'watch'],
     after: (_, env) => ({ event: 'STABLE', delayMs: env.config.stableAfterMs }),
     on: {
       CLOSED: closed,
@@ -306,6 +316,7 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
     },
   },
   reconnecting: {
+    activities: ['timer', 'watch'],
     after: (state, env) =>
       state.nextRetryAt === null ? null : { event: 'RETRY_DUE', delayMs: Math.max(0, state.nextRetryAt - env.now) },
     on: {
@@ -321,6 +332,7 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
     },
   },
   offline: {
+    activities: ['watch'],
     on: {
       ONLINE: (state, _, env) => openWhenAllowed({ ...state, online: true }, env),
       OFFLINE: goOffline,
@@ -330,6 +342,7 @@ export const machine: { readonly [S in ConnectionStatus]: StateNode } = {
     },
   },
   closing: {
+    activities: ['timer', 'watch'],
     after: (_, env) => ({ event: 'CLOSE_TIMEOUT', delayMs: env.config.closeTimeoutMs }),
     on: {
       CLOSED: (state, event, env) => stay({ ...state, status: 'closed', lastClose: closeInfo(event, env) }),
@@ -357,4 +370,9 @@ export function transition(state: MachineState, event: MachineEvent, env: Machin
 /** The delayed event armed while in `state`, if any. */
 export function timerFor(state: MachineState, env: MachineEnv): TimerSpec | null {
   return machine[state.status].after?.(state, env) ?? null
+}
+
+/** The activities declared by the state `status`, in start order. */
+export function activitiesFor(status: ConnectionStatus): readonly ActivityName[] {
+  return machine[status].activities ?? []
 }

@@ -1,7 +1,17 @@
+import type { Connection } from './connection'
+import type { Delivery } from './delivery'
+import type { Emitter } from './emitter'
+import type { Environment } from './environment'
 import type { LifelineError } from './errors'
-import type { OutboxItem } from './outbox'
+import type { Fallback } from './fallback'
+import type { Heartbeat } from './heartbeat'
+import type { Interpreter } from './interpreter'
+import type { LogSink } from './logger'
+import type { LifelineOptions } from './options'
+import type { Outbox, OutboxItem } from './outbox'
 import type { Protocol } from './protocol'
-import type { CloseInfo, ConnectionSnapshot, InboundMessage, OutboundData } from './types'
+import type { TokenSource } from './token-source'
+import type { CloseInfo, ConnectionSnapshot, InboundMessage, OutboundData, TransportKind } from './types'
 
 /** Events a client emits. Subscribe with `client.on(type, listener)`. */
 export interface ClientEvents {
@@ -78,4 +88,52 @@ export interface LifelineClient {
   dispose(): void
   /** Live timers, listeners and sockets (all zero after `dispose()`). */
   resources(): ClientResources
+}
+
+/** What happens to a client's transports, for the parts that follow them (fallback, diagnosis, outbox storage). */
+export interface Lifecycle {
+  /** The outbox or the snapshot may have changed (stored items restored). */
+  changed: undefined
+  /** A transport passed its protocol's handshake. */
+  opened: TransportKind
+  /** A transport the client did not close ended; `openedFor`: ms it was open, `null` when it never opened. */
+  failed: { kind: TransportKind; openedFor: number | null }
+}
+
+/**
+ * The parts of one client, built once in client.ts and shared by its modules (connection, delivery, diagnosis), each
+ * of which reads what it needs. One object rather than a host per module: its keys are written once, and a minifier
+ * cannot shorten property names.
+ */
+export interface ClientParts {
+  /** The resolved URL. */
+  url: string
+  options: LifelineOptions
+  env: Environment
+  log: LogSink
+  /** Runs `callback` after `ms` (in the client's timer set); returns the cancel function. */
+  later(callback: () => void, ms: number): () => void
+  protocol: Protocol
+  outbox: Outbox
+  emitter: Emitter<ClientEvents>
+  lifecycle: Emitter<Lifecycle>
+  tokens: TokenSource | null
+  fallback: Fallback | undefined
+  runtime: Interpreter
+  delivery: Delivery
+  connection: Connection
+  /** The running heartbeat, while the connection is open and has one. */
+  heartbeat(): Heartbeat | null
+  /** Something in the snapshot or the outbox may have changed. */
+  publish(): void
+  /** An outbox item failed (`error`: its own by default). */
+  failed(item: OutboxItem, error?: LifelineError): void
+  /** The largest message accepted, bytes (`maxMessageBytes`). */
+  maxBytes: number
+  /** The last heartbeat round trip, ms. */
+  latency: number | null
+  /** Stored outbox items are back in front of the queue: sends may be written. */
+  restored: boolean
+  /** `dispose()` was called. */
+  disposed: boolean
 }

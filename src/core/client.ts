@@ -1,5 +1,5 @@
-import type { ClientEvents, LifelineClient } from './client-types'
-import { checkClose, createConnection, isSessionId, type Lifecycle } from './connection'
+import type { ClientEvents, ClientParts, Lifecycle, LifelineClient } from './client-types'
+import { checkClose, createConnection, isSessionId } from './connection'
 import { createDelivery } from './delivery'
 import { createDiagnosisRunner } from './diagnosis-runner'
 import { createEmitter } from './emitter'
@@ -19,7 +19,7 @@ import { jsonText, resolveUrl } from './validate'
 import { MAX_JSON_DEPTH } from './wire'
 
 export { isSessionId } from './connection'
-export type { ClientEvents, ClientResources, LifelineClient, OutboxControls } from './client-types'
+export type { ClientEvents, ClientResources, Lifecycle, LifelineClient, OutboxControls } from './client-types'
 
 let clientCount = 0
 /** Message ids must not repeat across page loads (persisted items keep theirs): a random prefix per page. */
@@ -54,10 +54,6 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   const tokens = options.getToken ? createTokenSource(options.getToken) : null
   const log = createLogSink(options.logger, () => (tokens?.current ? [tokens.current] : []))
 
-  /** Sends wait until stored items are back in front of the queue. */
-  let restored = !options.outbox?.storage
-  let latencyMs: number | null = null
-  let disposed = false
   let holders = 0
   let cancelLinger: (() => void) | null = null
 
@@ -74,7 +70,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       },
       timeout: () => dispatch({ type: 'HEARTBEAT_TIMEOUT' }),
       answered(latency) {
-        latencyMs = latency
+        parts.latency = latency
         delivery.answered()
         publish()
       },
@@ -99,19 +95,6 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     heartbeat: heartbeat ?? undefined,
   })
   const { dispatch } = runtime
-  const delivery = createDelivery({
-    outbox,
-    protocol,
-    clock,
-    later,
-    maxBytes: resolved.maxMessageBytes,
-    writer: () => (runtime.state.status === 'open' && restored ? connection.transport : null),
-    transport: () => connection.transport,
-    heartbeat: () => heartbeat?.current ?? null,
-    latency: () => latencyMs,
-    publish,
-    failed: reportFailed,
-  })
   const fallback = options.fallback?.attach({
     url,
     protocols: options.protocols,
@@ -121,42 +104,36 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     switchNow: () => dispatch({ type: 'SWITCH' }),
     log,
   })
-  const diagnosis = createDiagnosisRunner({
+  // Filled in order below: each part reads the ones built before it when created, the later ones only when called.
+  const parts = {
     url,
+    options,
     env,
     log,
-    fallback: !!fallback,
-    canRefreshToken: !!tokens,
-    tokens: () => tokens?.fetched ?? 0,
-    status: () => (disposed ? 'disposed' : runtime.state.status === 'open' ? 'open' : 'waiting'),
-    found: (found) => fallback?.diagnosed(found),
-    refreshToken: () => tokens?.invalidate(),
-    dispatch,
-  })
-  const connection = createConnection({
-    url,
-    protocols: options.protocols,
-    binaryType: options.binaryType ?? 'arraybuffer',
-    env,
-    log,
+    later,
     protocol,
     outbox,
     emitter,
     lifecycle,
-    runtime,
-    delivery,
-    fallback,
     tokens,
-    later,
+    fallback,
+    runtime,
     heartbeat: () => heartbeat?.current ?? null,
     publish,
-    onSessionExpired: options.onSessionExpired,
-  })
+    failed: reportFailed,
+    maxBytes: resolved.maxMessageBytes,
+    latency: null,
+    restored: !options.outbox?.storage,
+    disposed: false,
+  } as ClientParts
+  const delivery = (parts.delivery = createDelivery(parts))
+  const diagnosis = createDiagnosisRunner(parts)
+  const connection = (parts.connection = createConnection(parts))
   let snapshot = buildSnapshot()
 
   /** `connect()` and `retry()`. Nobody watches the network while idle, closed or failed: read it afresh first. */
   function start(type: 'CONNECT' | 'RETRY'): void {
-    if (disposed) return
+    if (parts.disposed) return
     // Starting over: earlier findings (refusals, a settled diagnosis) no longer count.
     if (type === 'RETRY') diagnosis.reset('retried')
     const online = env.network.get()
@@ -178,14 +155,14 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       lastClose: state.lastClose,
       lastError: state.lastError,
       online: state.online || state.status === 'open',
-      latencyMs,
+      latencyMs: parts.latency,
       outbox: outbox.stats(),
       session: connection.session,
     }
   }
 
   function publish(): void {
-    if (restored) lifecycle.emit('changed', undefined)
+    if (parts.restored) lifecycle.emit('changed', undefined)
     const next = buildSnapshot()
     const changed = (Object.keys(next) as (keyof ConnectionSnapshot)[]).some((key) => next[key] !== snapshot[key])
     if (!changed) return
@@ -194,7 +171,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   }
 
   function enqueue(data: OutboundData, channel?: string): string {
-    if (disposed) throw lifelineError('INVALID_MESSAGE', 'disposed')
+    if (parts.disposed) throw lifelineError('INVALID_MESSAGE', 'disposed')
     return delivery.enqueue(data, channel)
   }
 
@@ -228,7 +205,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       return () => {
         if (!held) return
         held = false
-        if (--holders > 0 || disposed) return
+        if (--holders > 0 || parts.disposed) return
         cancelLinger = later(() => {
           cancelLinger = null
           if (runtime.state.status !== 'closed' && runtime.state.status !== 'closing') client.close()
@@ -236,10 +213,10 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       }
     },
     dispose() {
-      if (disposed) return
+      if (parts.disposed) return
       const { status } = runtime.state
       if (status === 'open' || status === 'connecting') dispatch({ type: 'CLOSE', code: 1000, reason: '' })
-      disposed = true
+      parts.disposed = true
       connection.drop()
       fallback?.dispose()
       // Stops every activity (the delayed event, the heartbeat, the watch) and settles in `closed`; every timer left
@@ -279,8 +256,8 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     overflow: (item) => reportFailed(item, lifelineError('QUEUE_FULL')),
     error: (error) => dispatch({ type: 'ERROR', error }),
     restored() {
-      if (disposed) return
-      restored = true
+      if (parts.disposed) return
+      parts.restored = true
       delivery.flush()
       publish()
     },

@@ -1,17 +1,8 @@
-import type { ClientEvents } from './client-types'
+import type { ClientParts } from './client-types'
 import { sanitizeCloseReason } from './close-codes'
-import type { Delivery } from './delivery'
-import type { Emitter } from './emitter'
-import type { Environment } from './environment'
 import { InvalidOptionsError, lifelineError, type LifelineError } from './errors'
-import type { Fallback } from './fallback'
-import type { Heartbeat } from './heartbeat'
-import type { Interpreter } from './interpreter'
 import type { Effect } from './machine'
-import type { LogSink } from './logger'
-import type { Outbox } from './outbox'
-import type { Protocol, ProtocolLink } from './protocol'
-import type { TokenSource } from './token-source'
+import type { ProtocolLink } from './protocol'
 import { createWebSocketTransport, type Transport, type TransportHandlers } from './transport'
 import type { ConnectionSnapshot, TransportKind } from './types'
 
@@ -40,39 +31,6 @@ export function checkClose(code: number, reason: string): void {
   }
 }
 
-/** What happens to a client's transports, for the parts that follow them (fallback, diagnosis, outbox storage). */
-export interface Lifecycle {
-  /** The outbox or the snapshot may have changed (stored items restored). */
-  changed: undefined
-  /** A transport passed its protocol's handshake. */
-  opened: TransportKind
-  /** A transport the client did not close ended; `openedFor`: ms it was open, `null` when it never opened. */
-  failed: { kind: TransportKind; openedFor: number | null }
-}
-
-/** What a connection needs from its client. */
-export interface ConnectionHost {
-  url: string
-  protocols: string | string[] | undefined
-  binaryType: 'arraybuffer' | 'blob'
-  env: Environment
-  log: LogSink
-  protocol: Protocol
-  outbox: Outbox
-  emitter: Emitter<ClientEvents>
-  lifecycle: Emitter<Lifecycle>
-  runtime: Interpreter
-  delivery: Delivery
-  fallback: Fallback | undefined
-  tokens: TokenSource | null
-  /** Runs `callback` after `ms`; returns the cancel function. */
-  later(callback: () => void, ms: number): () => void
-  heartbeat(): Heartbeat | null
-  publish(): void
-  /** The `onSessionExpired` option. */
-  onSessionExpired: (() => void) | undefined
-}
-
 /** One transport at a time: opens it (after a token), routes its events to the machine and the protocol. */
 export interface Connection {
   /** The live transport, if any. */
@@ -90,8 +48,8 @@ export interface Connection {
 }
 
 /** Creates the {@link Connection} of one client. */
-export function createConnection(host: ConnectionHost): Connection {
-  const { env, log, protocol, outbox, emitter, lifecycle, runtime, delivery, fallback, tokens } = host
+export function createConnection(parts: ClientParts): Connection {
+  const { env, log, protocol, outbox, emitter, lifecycle, runtime, delivery, fallback, tokens, options } = parts
   const { clock } = env
   let transport: Transport | null = null
   let kind: TransportKind | null = null
@@ -140,7 +98,7 @@ export function createConnection(host: ConnectionHost): Connection {
         },
         message: (data) => {
           if (!current()) return
-          host.heartbeat()?.heard()
+          parts.heartbeat()?.heard()
           try {
             protocol.received(data, link)
           } catch (error) {
@@ -168,7 +126,7 @@ export function createConnection(host: ConnectionHost): Connection {
           if (runtime.state.lastClose) emitter.emit('close', runtime.state.lastClose)
           // After the close was handled (a 1009 fails an in-flight item first): the rest go back to the queue.
           delivery.requeue()
-          host.publish()
+          parts.publish()
           if (!ours) lifecycle.emit('failed', { kind: next, openedFor })
         },
       }
@@ -176,7 +134,12 @@ export function createConnection(host: ConnectionHost): Connection {
         next === 'longpoll'
           ? fallback!.create(handlers)
           : createWebSocketTransport(
-              { url: host.url, protocols: host.protocols, WebSocket: WebSocketClass!, binaryType: host.binaryType },
+              {
+                url: parts.url,
+                protocols: options.protocols,
+                WebSocket: WebSocketClass!,
+                binaryType: options.binaryType ?? 'arraybuffer',
+              },
               handlers,
             )
       transport = created
@@ -209,7 +172,7 @@ export function createConnection(host: ConnectionHost): Connection {
     }
     lastHeld = error
     if (heldBack++ > 0) return
-    host.later(() => {
+    parts.later(() => {
       const count = heldBack
       heldBack = 0
       report(lifelineError(lastHeld!.code, `${lastHeld!.message} (${String(count)} more like it)`, lastHeld!.cause))
@@ -233,10 +196,10 @@ export function createConnection(host: ConnectionHost): Connection {
         return delivery.failSuspect(effect.code)
       case 'expireSession':
         connection.session = { id: null, resumed: null }
-        host.onSessionExpired?.()
+        options.onSessionExpired?.()
         return emitter.emit('sessionExpired', undefined)
       case 'probe':
-        return host.heartbeat()?.probe()
+        return parts.heartbeat()?.probe()
       default:
         effect satisfies never
     }
@@ -267,15 +230,15 @@ export function createConnection(host: ConnectionHost): Connection {
       emitter.emit('open', undefined)
     },
     deliver: (data) => emitter.emit('message', { data, receivedAt: clock.now() }),
-    pong: () => host.heartbeat()?.pong(),
+    pong: () => parts.heartbeat()?.pong(),
     confirm(id) {
       outbox.confirm(id)
-      host.publish()
+      parts.publish()
     },
     reject(id, error) {
       const item = outbox.items().find((candidate) => candidate.id === id)
       if (item) delivery.fail(item, error)
-      host.publish()
+      parts.publish()
     },
     fail: (error) => runtime.dispatch({ type: 'FAIL', error }),
     get token() {

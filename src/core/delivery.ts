@@ -1,36 +1,12 @@
-import type { Clock } from './environment'
+import type { ClientParts } from './client-types'
 import { lifelineError, MessageTooLargeError, type LifelineError } from './errors'
-import type { Heartbeat } from './heartbeat'
-import type { Outbox, OutboxItem } from './outbox'
-import type { Protocol } from './protocol'
+import type { OutboxItem } from './outbox'
 import type { Transport } from './transport'
 import type { OutboundData } from './types'
 import { measureMessage } from './validate'
 
 /** Raw mode: how long a drained write must be followed by a live link before it counts as delivered, ms. */
 const SETTLE_MS = 250
-
-/** What delivery needs from its client. */
-export interface DeliveryHost {
-  outbox: Outbox
-  protocol: Protocol
-  clock: Clock
-  /** Runs `callback` after `ms`; returns the cancel function. */
-  later(callback: () => void, ms: number): () => void
-  /** The largest message accepted, bytes (`maxMessageBytes`). */
-  maxBytes: number
-  /** The transport to write to while the connection is open and stored items are restored; else `null`. */
-  writer(): Transport | null
-  /** The live transport, open or not. */
-  transport(): Transport | null
-  heartbeat(): Heartbeat | null
-  /** The last heartbeat round trip, ms. */
-  latency(): number | null
-  /** Something about the outbox changed. */
-  publish(): void
-  /** An item failed (`error`: its own by default). */
-  failed(item: OutboxItem, error?: LifelineError): void
-}
 
 /** Writes the outbox and decides when written items count as delivered. */
 export interface Delivery {
@@ -59,8 +35,11 @@ export interface Delivery {
 }
 
 /** Creates the {@link Delivery} of one client. */
-export function createDelivery(host: DeliveryHost): Delivery {
-  const { outbox, protocol, later } = host
+export function createDelivery(parts: ClientParts): Delivery {
+  const { outbox, protocol, later, env, failed, publish } = parts
+  /** The transport to write to while the connection is open and stored items are restored; else `null`. */
+  const writer = (): Transport | null =>
+    parts.runtime.state.status === 'open' && parts.restored ? parts.connection.transport : null
   let learnedLimit = Infinity
   let cancelDrain: (() => void) | null = null
   /** Items written before the unanswered ping: its pong confirms them. */
@@ -68,7 +47,7 @@ export function createDelivery(host: DeliveryHost): Delivery {
 
   function fail(item: OutboxItem, error: LifelineError): void {
     outbox.fail(item.id, error)
-    host.failed({ ...item, state: 'failed', error })
+    failed({ ...item, state: 'failed', error })
   }
 
   /** Queued items over a limit learned from the server fail now instead of being refused one by one. */
@@ -78,8 +57,8 @@ export function createDelivery(host: DeliveryHost): Delivery {
   }
 
   function flush(): void {
-    for (const item of outbox.expire(host.clock.now())) host.failed(item, lifelineError('MESSAGE_EXPIRED'))
-    const transport = host.writer()
+    for (const item of outbox.expire(env.clock.now())) failed(item, lifelineError('MESSAGE_EXPIRED'))
+    const transport = writer()
     if (!transport) return
     const items = outbox.queued()
     for (const item of items) {
@@ -89,7 +68,7 @@ export function createDelivery(host: DeliveryHost): Delivery {
     if (!items.length || protocol.confirmBy !== 'drain') return
     // With a heartbeat, a pong answering a ping written after these items proves the server read them (TCP keeps
     // order), so a link that died silently cannot lose them. Without one, the drain + settle window is the best signal.
-    const heartbeat = host.heartbeat()
+    const heartbeat = parts.heartbeat()
     if (heartbeat) heartbeat.confirm()
     else if (!cancelDrain) waitForDrain(0)
   }
@@ -103,18 +82,18 @@ export function createDelivery(host: DeliveryHost): Delivery {
   function waitForDrain(ms: number): void {
     cancelDrain = later(() => {
       cancelDrain = null
-      const transport = host.transport()
+      const transport = parts.connection.transport
       if (!transport) return
       if (transport.buffered() > 0) return waitForDrain(25)
       const written = new Set(outbox.sending().map((item) => item.id))
-      const settleMs = Math.max(SETTLE_MS, 2 * (host.latency() ?? 0))
+      const settleMs = Math.max(SETTLE_MS, 2 * (parts.latency ?? 0))
       cancelDrain = later(() => {
         cancelDrain = null
-        if (!host.transport()) return
+        if (!parts.connection.transport) return
         const sending = outbox.sending()
         if (sending.every((item) => written.has(item.id))) outbox.confirm()
         else for (const id of written) outbox.confirm(id)
-        host.publish()
+        publish()
         if (sending.length > written.size) waitForDrain(0)
       }, settleMs)
     }, ms)
@@ -129,11 +108,11 @@ export function createDelivery(host: DeliveryHost): Delivery {
             ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)
             : data
       const bytes = measureMessage(copy as OutboundData)
-      const max = Math.min(host.maxBytes, learnedLimit)
+      const max = Math.min(parts.maxBytes, learnedLimit)
       if (bytes > max) throw new MessageTooLargeError(bytes, max)
-      const item = outbox.add(copy as OutboundData, bytes, host.clock.now(), channel)
+      const item = outbox.add(copy as OutboundData, bytes, env.clock.now(), channel)
       flush()
-      host.publish()
+      publish()
       return item.id
     },
     flush,
@@ -147,10 +126,10 @@ export function createDelivery(host: DeliveryHost): Delivery {
       const item = outbox.failSuspect(code)
       if (!item?.error) return
       if (code === 1009) limit(item.bytes - 1, item.error)
-      host.failed(item)
+      failed(item)
     },
     requeue() {
-      for (const item of outbox.requeue()) host.failed(item)
+      for (const item of outbox.requeue()) failed(item)
     },
     pinged() {
       covered = outbox.sending().map((item) => item.id)
@@ -159,18 +138,18 @@ export function createDelivery(host: DeliveryHost): Delivery {
       if (protocol.confirmBy !== 'drain') return
       for (const id of covered) outbox.confirm(id)
       // Items written after that ping need a pong of their own.
-      if (outbox.stats().inFlight) host.heartbeat()?.confirm()
+      if (outbox.stats().inFlight) parts.heartbeat()?.confirm()
     },
     retry(id) {
       outbox.retry(id)
       flush()
-      host.publish()
+      publish()
     },
     discard(id) {
       for (const item of outbox.discard(id)) {
-        if (item.state !== 'failed') host.failed(item, lifelineError('MESSAGE_DISCARDED'))
+        if (item.state !== 'failed') failed(item, lifelineError('MESSAGE_DISCARDED'))
       }
-      host.publish()
+      publish()
     },
   }
 }

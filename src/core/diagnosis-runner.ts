@@ -1,30 +1,7 @@
+import type { ClientParts } from './client-types'
 import type { Diagnosis } from './diagnose'
 import { initialDiagnosisState, reduceDiagnosis, type DiagnosisAction, type DiagnosisVerdict } from './diagnosis-policy'
-import type { Environment } from './environment'
 import type { LifelineError } from './errors'
-import type { LogSink } from './logger'
-import type { MachineEvent } from './machine'
-
-/** What the diagnosis runner needs from its client. */
-export interface DiagnosisHost {
-  url: string
-  env: Environment
-  log: LogSink
-  /** Whether a fallback reads each finding. */
-  fallback: boolean
-  /** Whether a `getToken` can give a fresh token. */
-  canRefreshToken: boolean
-  /** Tokens fetched so far. */
-  tokens(): number
-  /** Whether the client still wants findings (not disposed) and would act on them (not open). */
-  status(): 'disposed' | 'open' | 'waiting'
-  /** A finding, before the policy reads it (the fallback's evidence). */
-  found(diagnosis: Diagnosis): void
-  /** The policy asked for a fresh token. */
-  refreshToken(): void
-  /** What the client's machine is told. */
-  dispatch(event: Extract<MachineEvent, { type: 'DIAGNOSED' }>): void
-}
 
 /** Probes failed handshakes and applies the diagnosis policy (diagnosis-policy.ts) to each finding. */
 export interface DiagnosisRunner {
@@ -38,8 +15,8 @@ export interface DiagnosisRunner {
  * Browsers hide why an upgrade failed: probe the URL over HTTP (loaded on first use), record the finding, stop after
  * a refusal seen twice in a row, honour a rate limit's wait, and log each new finding once per failure streak.
  */
-export function createDiagnosisRunner(host: DiagnosisHost): DiagnosisRunner {
-  const { env, log } = host
+export function createDiagnosisRunner(parts: ClientParts): DiagnosisRunner {
+  const { env, log, fallback, tokens, runtime } = parts
   let policy = initialDiagnosisState
   let probing = false
 
@@ -51,33 +28,28 @@ export function createDiagnosisRunner(host: DiagnosisHost): DiagnosisRunner {
 
   function finish(diagnosis: Diagnosis, usedTokens: number, error: LifelineError): void {
     probing = false
-    if (host.status() === 'disposed') return
-    host.found(diagnosis)
-    const verdict = apply({
-      type: 'found',
-      diagnosis,
-      usedTokens,
-      canRefreshToken: host.canRefreshToken,
-      fallback: host.fallback,
-    })!
-    if (verdict.refreshToken) host.refreshToken()
+    if (parts.disposed) return
+    fallback?.diagnosed(diagnosis)
+    const verdict = apply({ type: 'found', diagnosis, usedTokens, canRefreshToken: !!tokens, fallback: !!fallback })!
+    if (verdict.refreshToken) tokens?.invalidate()
     if (verdict.announce) {
       const hint = error.hint ? ` ${error.hint}` : ''
       if (log) log('warn', error.message + hint)
       else if (process.env.NODE_ENV !== 'production') console.warn(`[lifeline] ${error.message}${hint}`)
     }
-    if (host.status() === 'open') return
-    host.dispatch({ type: 'DIAGNOSED', error, stop: verdict.stop, holdMs: verdict.holdMs })
+    // Open again meanwhile: the finding is stale.
+    if (runtime.state.status === 'open') return
+    runtime.dispatch({ type: 'DIAGNOSED', error, stop: verdict.stop, holdMs: verdict.holdMs })
   }
 
   return {
     probe() {
       if (probing || policy.settled) return
       probing = true
-      const usedTokens = host.tokens()
+      const usedTokens = tokens?.fetched ?? 0
       import('./diagnose').then(
         ({ diagnoseHandshake, diagnosisError }) =>
-          diagnoseHandshake(host.url, {
+          diagnoseHandshake(parts.url, {
             fetch: env.fetch,
             online: env.network.get(),
             timers: env.timers,

@@ -1,6 +1,6 @@
 import type { ClientParts } from './client-types'
 import type { Diagnosis } from './diagnose'
-import { initialDiagnosisState, reduceDiagnosis, type DiagnosisAction, type DiagnosisVerdict } from './diagnosis-policy'
+import type { DiagnosisAction, DiagnosisState } from './diagnosis-policy'
 import type { LifelineError } from './errors'
 
 /** Probes failed handshakes and applies the diagnosis policy (diagnosis-policy.ts) to each finding. */
@@ -14,23 +14,28 @@ export interface DiagnosisRunner {
 /**
  * Browsers hide why an upgrade failed: probe the URL over HTTP (loaded on first use), record the finding, stop after
  * a refusal seen twice in a row, honour a rate limit's wait, and log each new finding once per failure streak.
+ * The probe and the policy (diagnosis-policy.ts) load together on the first failed handshake: an app whose sockets open
+ * never downloads them.
  */
 export function createDiagnosisRunner(parts: ClientParts): DiagnosisRunner {
   const { env, log, fallback, tokens, runtime } = parts
-  let policy = initialDiagnosisState
+  /** `null` until the policy has loaded, which a first finding needs: until then nothing was found, nothing to forget. */
+  let reduce: typeof import('./diagnosis-policy').reduceDiagnosis | null = null
+  let policy: DiagnosisState | null = null
   let probing = false
 
-  function apply(action: DiagnosisAction): DiagnosisVerdict | null {
-    const step = reduceDiagnosis(policy, action)
-    policy = step.state
-    return step.verdict
+  function apply(action: DiagnosisAction): void {
+    if (policy && reduce) policy = reduce(policy, action).state
   }
 
-  function finish(diagnosis: Diagnosis, usedTokens: number, error: LifelineError): void {
+  function finish(diagnosis: Diagnosis, usedTokens: number, error: LifelineError, initial: DiagnosisState): void {
     probing = false
     if (parts.disposed) return
     fallback?.diagnosed(diagnosis)
-    const verdict = apply({ type: 'found', diagnosis, usedTokens, canRefreshToken: !!tokens, fallback: !!fallback })!
+    const action = { type: 'found', diagnosis, usedTokens, canRefreshToken: !!tokens, fallback: !!fallback } as const
+    const step = reduce!(policy ?? initial, action)
+    policy = step.state
+    const verdict = step.verdict!
     if (verdict.refreshToken) tokens?.invalidate()
     if (verdict.announce) {
       const hint = error.hint ? ` ${error.hint}` : ''
@@ -44,17 +49,19 @@ export function createDiagnosisRunner(parts: ClientParts): DiagnosisRunner {
 
   return {
     probe() {
-      if (probing || policy.settled) return
+      if (probing || policy?.settled) return
       probing = true
       const usedTokens = tokens?.fetched ?? 0
-      import('./diagnose').then(
-        ({ diagnoseHandshake, diagnosisError }) =>
-          diagnoseHandshake(parts.url, {
+      Promise.all([import('./diagnose'), import('./diagnosis-policy')]).then(
+        ([{ diagnoseHandshake, diagnosisError }, { reduceDiagnosis, initialDiagnosisState }]) => {
+          reduce = reduceDiagnosis
+          return diagnoseHandshake(parts.url, {
             fetch: env.fetch,
             online: env.network.get(),
             timers: env.timers,
             now: env.clock.now,
-          }).then((found) => finish(found, usedTokens, diagnosisError(found))),
+          }).then((found) => finish(found, usedTokens, diagnosisError(found), initialDiagnosisState))
+        },
         () => {
           probing = false
         },

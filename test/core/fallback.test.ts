@@ -3,8 +3,9 @@ import { longPollFallback, type FallbackHost, type LongPollFallbackOptions } fro
 import type { Diagnosis } from '../../src/core/diagnose'
 import { resolveEnvironment, type WebSocketLike } from '../../src/core/environment'
 import { createLifeline, lifelineProtocol } from '../../src/core'
-// Loaded up front: the client imports it on first use, which fake timers alone cannot wait for.
+// Loaded up front: the client imports them on first use, which fake timers alone cannot wait for.
 import '../../src/core/diagnose'
+import '../../src/core/diagnosis-policy'
 
 const stripped: Diagnosis = { kind: 'upgrade-stripped', status: 426, retryAfterMs: null, reason: null, hint: '' }
 const down: Diagnosis = { kind: 'unreachable', status: null, retryAfterMs: null, reason: null, hint: '' }

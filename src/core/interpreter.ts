@@ -85,21 +85,21 @@ export function createInterpreter(host: InterpreterHost): Interpreter {
     },
     heartbeat: host.heartbeat,
   }
-  const live = new Map<ActivityName, { key: string; cleanup: (() => void) | void }>()
+  /** The running activities: the key each started with, and its cleanup. */
+  const live = new Map<ActivityName, [key: string, cleanup: (() => void) | void]>()
+  const keyOf = (name: ActivityName): string => activities[name]?.key?.(state) ?? ''
 
   /** Stops the activities the state no longer declares (or whose key moved on), then starts the missing ones. */
   function sync(): void {
     const declared = stopped ? [] : activitiesFor(state.status)
-    for (const [name, running] of live) {
-      if (declared.includes(name) && running.key === (activities[name]?.key?.(state) ?? '')) continue
+    for (const [name, [key, cleanup]] of live) {
+      if (declared.includes(name) && key === keyOf(name)) continue
       live.delete(name)
-      running.cleanup?.()
+      cleanup?.()
     }
     for (const name of declared) {
       const activity = activities[name]
-      if (!activity || live.has(name)) continue
-      const key = activity.key?.(state) ?? ''
-      live.set(name, { key, cleanup: activity.start(state) })
+      if (activity && !live.has(name)) live.set(name, [keyOf(name), activity.start(state)])
     }
   }
 

@@ -36,11 +36,9 @@ export interface Connection {
   /** The live transport, if any. */
   readonly transport: Transport | null
   /** The kind of the transport last created (the snapshot's `transport`). */
-  readonly kind: TransportKind | null
+  kind: TransportKind | null
   /** The server's session: the id to resume, and whether the last `ready()` resumed it. */
   session: ConnectionSnapshot['session']
-  /** Opens a transport for the attempt `epoch` (fetching a token first when needed). */
-  open(epoch: number): void
   /** Abandons the transport, if any: written items go back to the queue. */
   drop(): void
   /** Performs an effect of a machine transition. */
@@ -52,7 +50,6 @@ export function createConnection(parts: ClientParts): Connection {
   const { env, log, protocol, outbox, emitter, lifecycle, runtime, delivery, fallback, tokens, options } = parts
   const { clock } = env
   let transport: Transport | null = null
-  let kind: TransportKind | null = null
   /** The transport has opened: writes are possible. */
   let writable = false
   /** Monotonic ms when the current transport opened; null before. */
@@ -65,6 +62,7 @@ export function createConnection(parts: ClientParts): Connection {
   /** Whether the attempt of `epoch` is still the one under way. */
   const connecting = (epoch: number) => epoch === runtime.state.epoch && runtime.state.status === 'connecting'
 
+  /** Opens a transport for the attempt `epoch` (fetching a token first when needed). */
   function open(epoch: number): void {
     drop()
     if (!tokens || tokens.current !== null) return create(epoch)
@@ -143,7 +141,7 @@ export function createConnection(parts: ClientParts): Connection {
               handlers,
             )
       transport = created
-      kind = next
+      connection.kind = next
     } catch (error) {
       runtime.dispatch({ type: 'FAIL', error: lifelineError('TRANSPORT_ERROR', 'constructor threw', error) })
     }
@@ -209,11 +207,8 @@ export function createConnection(parts: ClientParts): Connection {
     get transport() {
       return transport
     },
-    get kind() {
-      return kind
-    },
+    kind: null,
     session: { id: null, resumed: null },
-    open,
     drop,
     perform,
   }
@@ -225,7 +220,7 @@ export function createConnection(parts: ClientParts): Connection {
       if (runtime.state.status !== 'connecting') return
       const { session } = connection
       if (info && (info.id !== session.id || info.resumed !== session.resumed)) connection.session = { ...info }
-      if (kind) lifecycle.emit('opened', kind)
+      if (connection.kind) lifecycle.emit('opened', connection.kind)
       runtime.dispatch({ type: 'OPENED' })
       emitter.emit('open', undefined)
     },

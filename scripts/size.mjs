@@ -81,7 +81,8 @@ export async function measureEntry(entry) {
       measureEntry({ ...entry, exports: [...entry.baseline, ...entry.exports], baseline: undefined }),
       measureEntry({ ...entry, exports: entry.baseline, baseline: undefined }),
     ])
-    const added = (key, value) => (typeof value === 'number' && key !== 'budget' && key !== 'goal' ? value - base[key] : value)
+    const added = (key, value) =>
+      typeof value === 'number' && key !== 'budget' && key !== 'goal' ? value - base[key] : value
     return Object.fromEntries(Object.entries(full).map(([key, value]) => [key, added(key, value)]))
   }
   let result

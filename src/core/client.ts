@@ -154,7 +154,8 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   /** The long-poll fallback, if any: attached once below, after every function its host calls exists. */
   // eslint-disable-next-line prefer-const
   let fallback: Fallback | undefined
-  const diagnose = options.diagnose ?? (!!options.fallback || typeof document !== 'undefined')
+  const diagnose =
+    options.diagnose ?? (!!options.fallback || typeof (globalThis as { document?: unknown }).document !== 'undefined')
   let diagnosing = false
   /** Refusals (unauthorised, origin, path) diagnosed in a row, and the last kind logged, since the last open. */
   let refusals = 0

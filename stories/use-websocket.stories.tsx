@@ -46,7 +46,7 @@ function LivePlayground(props: { echoUrl: string }) {
     },
   })
   const now = useNow(socket.nextRetryAt !== null)
-  const control = useMemo(() => createEchoControl(echoUrl), [])
+  const control = useMemo(() => createEchoControl(echoUrl), [echoUrl])
   return (
     <ConnectionPanel
       snapshot={socket}

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import ts from 'typescript'
 import { checkImport, importsOf, layerOf, layers } from '../scripts/layers.mjs'
 
 const loaded = vi.hoisted(() => new Set<string>())
@@ -127,4 +128,63 @@ describe('core without React or zustand', () => {
     expect(core).toBeTypeOf('object')
     expect([...loaded]).toEqual([])
   })
+})
+
+describe('per-layer type checks', () => {
+  const root = fileURLToPath(new URL('../', import.meta.url))
+
+  function diagnosticsOf(configFile: string, extraFiles: Record<string, string> = {}): string[] {
+    const config = ts.getParsedCommandLineOfConfigFile(
+      `${root}${configFile}`,
+      {},
+      {
+        ...ts.sys,
+        onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+          throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'))
+        },
+      },
+    )
+    if (!config) throw new Error(`cannot read ${configFile}`)
+    const host = ts.createCompilerHost(config.options)
+    const readFile = host.readFile.bind(host)
+    const fileExists = host.fileExists.bind(host)
+    host.readFile = (name) => extraFiles[name] ?? readFile(name)
+    host.fileExists = (name) => name in extraFiles || fileExists(name)
+    const program = ts.createProgram({
+      rootNames: [...config.fileNames, ...Object.keys(extraFiles)],
+      options: config.options,
+      host,
+    })
+    return ts.getPreEmitDiagnostics(program).map((diagnostic) => {
+      const text = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')
+      if (!diagnostic.file || diagnostic.start === undefined) return text
+      const { line } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start)
+      return `${diagnostic.file.fileName.replace(root, '')}:${line + 1}: ${text}`
+    })
+  }
+
+  it('compiles src/core without the DOM lib or Node types (tsconfig.core.json)', () => {
+    const errors = diagnosticsOf('tsconfig.core.json')
+    expect(errors, errors.join('\n')).toEqual([])
+  }, 60_000)
+
+  it('rejects page-only globals and Node’s process in src/core, but not process.env.NODE_ENV', () => {
+    const probe = `${root}src/core/__layer-probe__.ts`
+    const lines = [
+      "export const mode = process.env.NODE_ENV !== 'production'",
+      'export const title = window.document.title',
+      'export const stored = localStorage.getItem("k")',
+      'process.exit(1)',
+      'export const cwd = process.cwd()',
+    ]
+    const errors = diagnosticsOf('tsconfig.core.json', { [probe]: lines.join('\n') }).filter((error) =>
+      error.startsWith('src/core/__layer-probe__.ts'),
+    )
+    expect(errors.map((error) => Number(error.split(':')[1]))).toEqual([2, 3, 4, 5])
+  }, 60_000)
+
+  it('type-checks the public API type tests, every @ts-expect-error included (tsconfig.types.json)', () => {
+    const errors = diagnosticsOf('tsconfig.types.json')
+    expect(errors, errors.join('\n')).toEqual([])
+  }, 60_000)
 })

@@ -242,7 +242,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     lifecycle.on('opened', (kind) => fallback.opened(kind))
     lifecycle.on('failed', ({ kind, openedFor }) => fallback.failed(kind, openedFor))
   }
-  if (options.diagnose ?? (!!fallback || typeof document !== 'undefined')) {
+  if (options.diagnose ?? (!!fallback || typeof (globalThis as { document?: unknown }).document !== 'undefined')) {
     lifecycle.on('failed', ({ kind, openedFor }) => {
       if (kind === 'websocket' && openedFor === null) diagnosis.probe()
     })

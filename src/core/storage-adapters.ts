@@ -36,7 +36,7 @@ const base64 = {
  */
 export function localStorageOutbox(key: string, options: StorageAdapterOptions = {}): OutboxStorage {
   const store = () => {
-    const storage = (options.storage ?? globalThis.localStorage) as Storage | undefined
+    const storage = (options.storage ?? (globalThis as { localStorage?: Storage }).localStorage) as Storage | undefined
     if (!storage) throw lifelineError('STORAGE_ERROR', 'no localStorage')
     return storage
   }

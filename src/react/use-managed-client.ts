@@ -30,9 +30,11 @@ export function useManagedClient(url: string | null, options: ManagedClientOptio
   // A new object only when url or options change by value: the client's identity.
   const identity = useRef<{ url: string | null; options: ManagedClientOptions }>(null)
   const next = { url, options }
-  if (!sameValue(identity.current, next)) identity.current = next
+  if (!identity.current || !sameValue(identity.current, next)) identity.current = next
+  const key = identity.current
 
   const client = useMemo(() => {
+    const { url, options } = key
     if (url === null || typeof window === 'undefined') return null
     const fresh: Callbacks = {}
     for (const name of callbackNames) {
@@ -44,8 +46,8 @@ export function useManagedClient(url: string | null, options: ManagedClientOptio
     // the same options, and a lifelineProtocol() instance serves one client. Hooks reach it as `client.protocol`.
     const protocol = options.protocol?.fork?.() ?? options.protocol
     return createLifeline({ ...options, ...fresh, ...(protocol && { protocol }), url, autoConnect: false })
-    // The identity stands for url + options compared by value.
-  }, [identity.current])
+    // The key changes only when url or options change by value.
+  }, [key])
 
   useEffect(() => client?.retain(), [client])
   return client

@@ -26,16 +26,5 @@ export type {
   TestServerPublish,
   TestServerRestartOptions,
 } from './test-server'
-export { createFakeClock, createFakeWebSocket, FakeClockError, FakeWebSocketError } from './fakes'
-export type {
-  FakeClock,
-  FakeClockErrorCode,
-  FakeClockOptions,
-  FakeClockRunAllOptions,
-  FakeCloseCall,
-  FakeFrame,
-  FakeSocket,
-  FakeWebSocket,
-  FakeWebSocketErrorCode,
-  FakeWelcome,
-} from './fakes'
+// The browser-safe fakes (also their own entry, react-lifeline/testing/fakes).
+export * from './fakes'

@@ -8,67 +8,13 @@ import {
   type ChannelMessage,
   type ChannelStatus,
   type InboundData,
-  type LifelineError,
   type LifelineProtocol,
   type LifelineProtocolOptions,
   type OutboundData,
   type OutboxItem,
   type ProtocolHost,
-  type ProtocolLink,
 } from '../../src/core'
-
-/** A link that records every call the protocol makes. */
-interface FakeLink extends ProtocolLink {
-  token: string | null
-  session: string | null
-  /** Frames written, parsed. */
-  frames: Record<string, unknown>[]
-  calls: string[]
-  reports: LifelineError[]
-  failures: LifelineError[]
-  rejected: { id: string; error: LifelineError }[]
-  confirmed: string[]
-  limits: number[]
-  ready: ReturnType<typeof vi.fn<ProtocolLink['ready']>>
-  pong: ReturnType<typeof vi.fn<ProtocolLink['pong']>>
-  deliver: ReturnType<typeof vi.fn<ProtocolLink['deliver']>>
-}
-
-function fakeLink(init: { token?: string | null; session?: string | null } = {}): FakeLink {
-  const link: FakeLink = {
-    token: init.token ?? null,
-    session: init.session ?? null,
-    frames: [],
-    calls: [],
-    reports: [],
-    failures: [],
-    rejected: [],
-    confirmed: [],
-    limits: [],
-    write(data) {
-      link.frames.push(JSON.parse(data as string) as Record<string, unknown>)
-    },
-    ready: vi.fn(),
-    pong: vi.fn(),
-    deliver: vi.fn(),
-    confirm(id) {
-      link.confirmed.push(id)
-    },
-    reject(id, error) {
-      link.rejected.push({ id, error })
-    },
-    fail(error) {
-      link.failures.push(error)
-    },
-    limit(bytes) {
-      link.limits.push(bytes)
-    },
-    report(error) {
-      link.reports.push(error)
-    },
-  }
-  return link
-}
+import { recordingLink as fakeLink, type RecordingLink as FakeLink } from '../support/fake-link'
 
 interface FakeHost extends ProtocolHost {
   enqueued: { data: OutboundData; channel: string | undefined }[]

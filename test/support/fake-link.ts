@@ -1,3 +1,4 @@
+import { vi } from 'vitest'
 import {
   lifelineProtocol,
   type ChannelGap,
@@ -16,7 +17,10 @@ export interface RecordingLink extends ProtocolLink {
   session: string | null
   /** Frames written, parsed. */
   readonly frames: Record<string, unknown>[]
-  readonly ready: (session?: { id: string | null; resumed: boolean | null }) => void
+  /** Spies as well as counters, so a test may assert either way. */
+  readonly ready: ReturnType<typeof vi.fn<ProtocolLink['ready']>>
+  readonly pong: ReturnType<typeof vi.fn<ProtocolLink['pong']>>
+  readonly deliver: ReturnType<typeof vi.fn<ProtocolLink['deliver']>>
   readonly readies: ({ id: string | null; resumed: boolean | null } | undefined)[]
   readonly reports: LifelineError[]
   readonly failures: LifelineError[]
@@ -44,15 +48,15 @@ export function recordingLink(init: { token?: string | null; session?: string | 
     write(data) {
       link.frames.push(JSON.parse(data as string) as Record<string, unknown>)
     },
-    ready(session) {
+    ready: vi.fn((session) => {
       link.readies.push(session)
-    },
-    deliver() {
+    }),
+    deliver: vi.fn(() => {
       link.delivered += 1
-    },
-    pong() {
+    }),
+    pong: vi.fn(() => {
       link.pongs += 1
-    },
+    }),
     confirm(id) {
       link.confirmed.push(id)
     },

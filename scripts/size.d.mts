@@ -15,6 +15,8 @@ export interface SizeEntry {
   budget: number
   /** The size an issue aims for, printed beside the figure (never a pass/fail limit). */
   goal?: number | undefined
+  /** Source modules that must not load up front (plug-ins an app pays for only when it uses them). */
+  notUpFront?: readonly string[] | undefined
 }
 
 /** Sizes of one bundled entry, in bytes. */
@@ -31,6 +33,8 @@ export interface SizeResult {
   budget: number
   /** The entry's goal, if an issue set one. */
   goal?: number | undefined
+  /** Minified bytes each source module puts into the up-front files (esbuild metafile), by path. */
+  modules: Readonly<Record<string, number>>
 }
 
 /** Raised when an entry cannot be bundled, e.g. an export is missing. */

@@ -42,7 +42,20 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  * @type {ReadonlyArray<import('./size.d.mts').SizeEntry>}
  */
 export const sizeEntries = [
-  { name: 'useWebSocket', exports: ['useWebSocket'], from: 'src/index.ts', budget: 11_180, goal: 8_000 },
+  {
+    name: 'useWebSocket',
+    exports: ['useWebSocket'],
+    from: 'src/index.ts',
+    budget: 11_180,
+    goal: 8_000,
+    // Plug-ins a raw app pays for only when it imports them (the diagnosis loads on the first failed handshake).
+    notUpFront: [
+      'src/core/diagnosis-runner.ts',
+      'src/core/diagnose.ts',
+      'src/core/fallback.ts',
+      'src/core/lifeline-protocol.ts',
+    ],
+  },
   {
     name: 'useChannel',
     exports: ['useChannel', 'lifelineProtocol', 'LifelineProvider'],
@@ -110,6 +123,7 @@ export async function measureEntry(entry) {
       define: { 'process.env.NODE_ENV': '"production"' },
       logLevel: 'silent',
       legalComments: 'none',
+      metafile: true,
     })
   } catch (error) {
     const messages = Array.isArray(error?.errors) ? error.errors.map((message) => message.text) : []
@@ -136,7 +150,16 @@ export async function measureEntry(entry) {
   visit(entryName)
   const contents = Buffer.concat([...upFront].map((name) => files.get(name)))
   const lazy = [...files.keys()].filter((name) => !upFront.has(name) && name.endsWith('.js'))
+  // Minified bytes each source module puts into the up-front files (esbuild's metafile), largest first.
+  const modules = {}
+  for (const [path, output] of Object.entries(result.metafile.outputs)) {
+    if (!upFront.has(basename(path))) continue
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      modules[input] = (modules[input] ?? 0) + bytesInOutput
+    }
+  }
   return {
+    modules,
     name: entry.name,
     minified: contents.byteLength,
     gzip: gzipSync(contents, { level: 9 }).byteLength,
@@ -196,6 +219,14 @@ async function main() {
     }
   }
   process.stdout.write(`${formatTable(rows)}\n`)
+  if (process.argv.includes('--modules')) {
+    for (const row of rows) {
+      if ('error' in row) continue
+      process.stdout.write(`\n${row.name}: minified bytes per module, up front\n`)
+      const sorted = Object.entries(row.modules).sort((a, b) => b[1] - a[1])
+      for (const [input, bytes] of sorted) process.stdout.write(`  ${String(bytes).padStart(7)}  ${input}\n`)
+    }
+  }
   const failed = rows.some((row) => 'error' in row || row.gzip > row.budget)
   process.exitCode = failed ? 1 : 0
 }

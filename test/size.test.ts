@@ -7,6 +7,9 @@ describe('bundle size budgets', () => {
       expect(result.gzip, `${entry.name}: ${result.gzip} B gzip, ${result.minified} B minified`).toBeLessThanOrEqual(
         entry.budget,
       )
+      for (const module of entry.notUpFront ?? []) {
+        expect(result.modules[module], `${module} loads up front with ${entry.name}`).toBeUndefined()
+      }
     })
   }
 })

@@ -1,7 +1,7 @@
 import type { ClientEvents, ClientParts, Lifecycle, LifelineClient } from './client-types'
 import { checkClose, createConnection, isSessionId } from './connection'
 import { createDelivery } from './delivery'
-import { createDiagnosisRunner } from './diagnosis-runner'
+import type { DiagnosisRunner } from './diagnosis-runner'
 import { createEmitter } from './emitter'
 import { resolveEnvironment } from './environment'
 import { lifelineError } from './errors'
@@ -127,7 +127,20 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     disposed: false,
   } as ClientParts
   const delivery = (parts.delivery = createDelivery(parts))
-  const diagnosis = createDiagnosisRunner(parts)
+  // The handshake diagnosis is a plug-in loaded on the first failed handshake (with the probe and the policy): an app
+  // whose sockets open never downloads it. Before it loads nothing was found, so there is nothing to reset.
+  let runner: DiagnosisRunner | undefined
+  let loading: Promise<unknown> | undefined
+  const diagnosis = {
+    probe(): void {
+      loading ??= import('./diagnosis-runner').then(
+        (loaded) => (runner = loaded.createDiagnosisRunner(parts)),
+        () => (loading = undefined),
+      )
+      void loading.then(() => runner?.probe())
+    },
+    reset: (type: 'opened' | 'retried') => runner?.reset(type),
+  }
   const connection = (parts.connection = createConnection(parts))
   let snapshot = buildSnapshot()
 

@@ -1,6 +1,6 @@
 import type { ClientParts } from './client-types'
-import type { Diagnosis } from './diagnose'
-import type { DiagnosisAction, DiagnosisState } from './diagnosis-policy'
+import { diagnoseHandshake, diagnosisError, type Diagnosis } from './diagnose'
+import { initialDiagnosisState, reduceDiagnosis, type DiagnosisAction, type DiagnosisState } from './diagnosis-policy'
 import type { LifelineError } from './errors'
 
 /** Probes failed handshakes and applies the diagnosis policy (diagnosis-policy.ts) to each finding. */
@@ -12,28 +12,21 @@ export interface DiagnosisRunner {
 }
 
 /**
- * Browsers hide why an upgrade failed: probe the URL over HTTP (loaded on first use), record the finding, stop after
- * a refusal seen twice in a row, honour a rate limit's wait, and log each new finding once per failure streak.
- * The probe and the policy (diagnosis-policy.ts) load together on the first failed handshake: an app whose sockets open
- * never downloads them.
+ * Browsers hide why an upgrade failed: probe the URL over HTTP, record the finding, stop after a refusal seen twice in
+ * a row, honour a rate limit's wait, and log each new finding once per failure streak. This module, the probe and the
+ * policy (diagnosis-policy.ts) are one chunk the client loads on its first failed handshake.
  */
 export function createDiagnosisRunner(parts: ClientParts): DiagnosisRunner {
   const { env, log, fallback, tokens, runtime } = parts
-  /** `null` until the policy has loaded, which a first finding needs: until then nothing was found, nothing to forget. */
-  let reduce: typeof import('./diagnosis-policy').reduceDiagnosis | null = null
-  let policy: DiagnosisState | null = null
+  let policy: DiagnosisState = initialDiagnosisState
   let probing = false
 
-  function apply(action: DiagnosisAction): void {
-    if (policy && reduce) policy = reduce(policy, action).state
-  }
-
-  function finish(diagnosis: Diagnosis, usedTokens: number, error: LifelineError, initial: DiagnosisState): void {
+  function finish(diagnosis: Diagnosis, usedTokens: number, error: LifelineError): void {
     probing = false
     if (parts.disposed) return
     fallback?.diagnosed(diagnosis)
     const action = { type: 'found', diagnosis, usedTokens, canRefreshToken: !!tokens, fallback: !!fallback } as const
-    const step = reduce!(policy ?? initial, action)
+    const step = reduceDiagnosis(policy, action)
     policy = step.state
     const verdict = step.verdict!
     if (verdict.refreshToken) tokens?.invalidate()
@@ -49,26 +42,23 @@ export function createDiagnosisRunner(parts: ClientParts): DiagnosisRunner {
 
   return {
     probe() {
-      if (probing || policy?.settled) return
+      if (probing || policy.settled) return
       probing = true
       const usedTokens = tokens?.fetched ?? 0
-      Promise.all([import('./diagnose'), import('./diagnosis-policy')]).then(
-        ([{ diagnoseHandshake, diagnosisError }, { reduceDiagnosis, initialDiagnosisState }]) => {
-          reduce = reduceDiagnosis
-          return diagnoseHandshake(parts.url, {
-            fetch: env.fetch,
-            online: env.network.get(),
-            timers: env.timers,
-            now: env.clock.now,
-          }).then((found) => finish(found, usedTokens, diagnosisError(found), initialDiagnosisState))
-        },
+      diagnoseHandshake(parts.url, {
+        fetch: env.fetch,
+        online: env.network.get(),
+        timers: env.timers,
+        now: env.clock.now,
+      }).then(
+        (found) => finish(found, usedTokens, diagnosisError(found)),
         () => {
           probing = false
         },
       )
     },
     reset(type) {
-      apply({ type })
+      policy = reduceDiagnosis(policy, { type }).state
     },
   }
 }

@@ -55,6 +55,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   const log = createLogSink(options.logger, () => (tokens?.current ? [tokens.current] : []))
 
   let holders = 0
+  let retained = false
   let cancelLinger: (() => void) | null = null
 
   const heartbeat =
@@ -144,9 +145,40 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   const connection = (parts.connection = createConnection(parts))
   let snapshot = buildSnapshot()
 
+  /**
+   * The outbox storage is attached when the client first connects or sends, not when it is created: React may create
+   * a client it then throws away (StrictMode, a render that is not committed), and that one must not claim the storage.
+   */
+  let storageAttached = !options.outbox?.storage
+  function attachStorage(): void {
+    if (storageAttached) return
+    // Throws STORAGE_ERROR while another live client holds the storage (and this one stays unattached).
+    const save = options.outbox!.storage!.attach({
+      outbox,
+      session: () => connection.session.id,
+      resume(id) {
+        if (connection.session.id === null && isSessionId(id)) connection.session = { id, resumed: null }
+      },
+      overflow: (item) => reportFailed(item, lifelineError('QUEUE_FULL')),
+      error: (error) => dispatch({ type: 'ERROR', error }),
+      restored() {
+        if (parts.disposed) return
+        parts.restored = true
+        delivery.flush()
+        publish()
+      },
+      // Released by every holder (a React client replaced by one for a new URL), or disposed: the storage may go to
+      // another client.
+      live: () => !parts.disposed && !(retained && holders === 0),
+    })
+    storageAttached = true
+    lifecycle.on('changed', save)
+  }
+
   /** `connect()` and `retry()`. Nobody watches the network while idle, closed or failed: read it afresh first. */
   function start(type: 'CONNECT' | 'RETRY'): void {
     if (parts.disposed) return
+    attachStorage()
     // Starting over: earlier findings (refusals, a settled diagnosis) no longer count.
     if (type === 'RETRY') diagnosis.reset('retried')
     const online = env.network.get()
@@ -185,6 +217,8 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
 
   function enqueue(data: OutboundData, channel?: string): string {
     if (parts.disposed) throw lifelineError('INVALID_MESSAGE', 'disposed')
+    // Stored messages keep their place ahead of one sent before the first connect.
+    attachStorage()
     return delivery.enqueue(data, channel)
   }
 
@@ -211,6 +245,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     outbox: { items: outbox.items, retry: delivery.retry, discard: delivery.discard },
     retain(lingerMs = 0) {
       holders++
+      retained = true
       cancelLinger?.()
       cancelLinger = null
       client.connect()
@@ -260,22 +295,6 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       if (kind === 'websocket' && openedFor === null) diagnosis.probe()
     })
   }
-  const save = options.outbox?.storage?.attach({
-    outbox,
-    session: () => connection.session.id,
-    resume(id) {
-      if (connection.session.id === null && isSessionId(id)) connection.session = { id, resumed: null }
-    },
-    overflow: (item) => reportFailed(item, lifelineError('QUEUE_FULL')),
-    error: (error) => dispatch({ type: 'ERROR', error }),
-    restored() {
-      if (parts.disposed) return
-      parts.restored = true
-      delivery.flush()
-      publish()
-    },
-  })
-  if (save) lifecycle.on('changed', save)
   protocol.attach?.({
     enqueue,
     later,

@@ -50,27 +50,37 @@ export interface OutboxStorageHost {
   error(error: LifelineError): void
   /** Loading finished (or failed): sends may flow. */
   restored(): void
+  /**
+   * Whether the client still holds the storage: `false` once it is disposed, or released by every holder (a React
+   * client replaced by one for a new URL). Another client may then take the storage over.
+   */
+  live(): boolean
 }
 
 /** The value of the `outbox.storage` option, made by {@link outboxStorage}, `localStorageOutbox` or `indexedDbOutbox`. */
 export interface OutboxStorage {
-  /** Called once by the client; returns the function the client calls after every change. */
+  /**
+   * Called by a client when it first starts; returns the function the client calls after every change. One live client
+   * at a time: a second one gets `STORAGE_ERROR`; one that starts after the first was released takes the storage over
+   * (loading what the first one saved).
+   */
   attach(host: OutboxStorageHost): () => void
 }
 
 /**
  * Persists an outbox through your own adapter (a file, a native bridge, a server). Sends wait for the first `load`,
  * so stored messages keep their place ahead of new ones. One key serves one tab: two tabs sharing stored items would
- * both resend them.
+ * both resend them. One options object can serve many clients over time (a React provider whose URL changes), one live
+ * client at a time.
  *
  * @example outbox: { storage: outboxStorage({ load: () => myStore.get('outbox'), save: (v) => myStore.set('outbox', v) }) }
  */
 export function outboxStorage(adapter: OutboxStorageAdapter): OutboxStorage {
-  let attached = false
+  let owner: OutboxStorageHost | null = null
   return {
     attach(host) {
-      if (attached) throw lifelineError('STORAGE_ERROR', 'one outbox storage serves one client')
-      attached = true
+      if (owner?.live()) throw lifelineError('STORAGE_ERROR', 'one outbox storage serves one live client')
+      owner = host
       let ready = false
       let savedItems = host.outbox.items()
       let savedSession = host.session()
@@ -110,7 +120,8 @@ export function outboxStorage(adapter: OutboxStorageAdapter): OutboxStorage {
       }
       /** Once per microtask at most, one save in flight at a time, the newest state each time. */
       const sync = () => {
-        if (!ready) return
+        // Taken over by another client: this one's changes are no longer stored.
+        if (!ready || owner !== host) return
         const items = host.outbox.items()
         const session = host.session()
         if (items === savedItems && session === savedSession) return

@@ -1,6 +1,7 @@
 'use client'
 import { createContext, useContext } from 'react'
 import { lifelineError, type LifelineClient } from '../core'
+import { idleClient } from './idle-client'
 
 /** The client shared by a `LifelineProvider`. */
 export const LifelineContext = createContext<LifelineClient | null>(null)
@@ -22,13 +23,18 @@ const missing = () => lifelineError('MISSING_PROVIDER', 'No lifeline client or p
  * mount, so a component can render its empty state there. In the browser, no client is still `MISSING_PROVIDER`.
  */
 export function useOptionalLifelineClient(client?: LifelineClient | null): LifelineClient | null {
-  const shared = useContext(LifelineContext)
-  const found = client ?? shared
-  if (!found && typeof window !== 'undefined') throw missing()
-  return found
+  const found = useClientOrIdle(client)
+  return found === idleClient ? null : found
 }
 
-/** An action of a hook rendered on the server without a client: calling it is a `MISSING_PROVIDER` error. */
-export const notReady = (): never => {
-  throw lifelineError('MISSING_PROVIDER', 'no client yet')
+/**
+ * The client the hooks and components render: the one passed, else the nearest provider's, else (only while server
+ * rendering) the idle stand-in. In the browser, no client is `MISSING_PROVIDER`.
+ */
+export function useClientOrIdle(client?: LifelineClient | null): LifelineClient {
+  const shared = useContext(LifelineContext)
+  const found = client ?? shared
+  if (found) return found
+  if (typeof window !== 'undefined') throw missing()
+  return idleClient
 }

@@ -8,7 +8,8 @@ import {
   type LifelineProtocol,
 } from '../core'
 import { createChannelStore, type ChannelState, type ChannelSubscriptionState } from '../store'
-import { notReady, useOptionalLifelineClient } from './context'
+import { useClientOrIdle } from './context'
+import { idleClient } from './idle-client'
 
 /** Options of {@link useChannel}. Callbacks are always the latest ones and never resubscribe. */
 export interface UseChannelOptions<T = unknown> {
@@ -56,7 +57,8 @@ const emptyState: ChannelState = {
   status: { state: 'pending', resumed: null, error: null },
   gaps: [],
 }
-const noStore = { getState: () => emptyState, subscribe: () => () => undefined }
+/** The channel before any client: what the server renders and hydration starts from. */
+const initialStore = { getState: () => emptyState, subscribe: () => () => undefined }
 
 /**
  * Subscribes this component to a channel of a lifeline server (a client created with `protocol: lifelineProtocol()`).
@@ -65,9 +67,10 @@ const noStore = { getState: () => emptyState, subscribe: () => () => undefined }
  * @example const { messages, publish, status } = useChannel<ChatLine>('room:42', { history: 50 })
  */
 export function useChannel<T = unknown>(name: string, options: UseChannelOptions<T> = {}): UseChannelResult<T> {
-  // Server rendering under a provider that creates its client on mount: render the empty state.
-  const client = useOptionalLifelineClient(options.client)
-  const protocol = client?.protocol as LifelineProtocol | undefined
+  const client = useClientOrIdle(options.client)
+  // The idle stand-in (server rendering under a provider that creates its client in the browser) has no channels:
+  // the channel renders its initial state.
+  const protocol = client === idleClient ? null : (client.protocol as LifelineProtocol)
   if (protocol && protocol.name !== 'lifeline') throw lifelineError('WRONG_PROTOCOL')
 
   const callbacks = useRef(options)
@@ -78,16 +81,16 @@ export function useChannel<T = unknown>(name: string, options: UseChannelOptions
       protocol
         ? createChannelStore<T>(protocol, name, {
             history,
-            connection: client ?? undefined,
+            connection: client,
             onMessage: (message) => callbacks.current.onMessage?.(message),
             onGap: (gap) => callbacks.current.onGap?.(gap),
           })
-        : noStore,
+        : initialStore,
     [client, protocol, name, history],
   )
-  const state = useSyncExternalStore(store.subscribe, store.getState, noStore.getState) as ChannelState<T>
+  const state = useSyncExternalStore(store.subscribe, store.getState, initialStore.getState) as ChannelState<T>
   const publish = useMemo(
-    () => (protocol ? (data: unknown) => protocol.publish(name, data) : notReady),
+    () => (protocol ? (data: unknown) => protocol.publish(name, data) : idleClient.sendJson),
     [protocol, name],
   )
   return {

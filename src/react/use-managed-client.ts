@@ -1,12 +1,9 @@
 'use client'
-import { useEffect, useMemo, useRef } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { createLifeline, type LifelineClient, type LifelineOptions } from '../core'
 
 /** Options a hook or provider turns into a client of its own (all of {@link LifelineOptions} but `url`). */
 export type ManagedClientOptions = Omit<LifelineOptions, 'url' | 'autoConnect'>
-
-type Callbacks = Pick<LifelineOptions, 'getToken' | 'authMessage' | 'onSessionExpired'>
-const callbackNames = ['getToken', 'authMessage', 'onSessionExpired'] as const
 
 /** Deep equality where any two functions are equal: callbacks are read through a ref, so they never reconnect. */
 function sameValue(a: unknown, b: unknown): boolean {
@@ -19,36 +16,61 @@ function sameValue(a: unknown, b: unknown): boolean {
   )
 }
 
+/** Plug-in instances and platform parts: read once when the client is created, never forwarded. */
+const readOnce = new Set(['environment', 'protocol', 'fallback', 'storage'])
+
+/**
+ * A copy of `value` where every function (at any depth of plain objects) calls the function at the same path of the
+ * latest options, so the client always runs the callbacks of the last render.
+ */
+function forwarding(value: unknown, read: () => unknown): unknown {
+  if (typeof value === 'function') {
+    return (...args: unknown[]) => (read() as (...a: unknown[]) => unknown)(...args)
+  }
+  if (!value || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value
+  const copy: Record<string, unknown> = {}
+  for (const [key, field] of Object.entries(value)) {
+    copy[key] = readOnce.has(key) ? field : forwarding(field, () => (read() as Record<string, unknown>)[key])
+  }
+  return copy
+}
+
+type Identity = { url: string | null; options: ManagedClientOptions }
+
+function create({ url, options }: Identity, latest: { current: ManagedClientOptions }): LifelineClient | null {
+  if (url === null || typeof window === 'undefined') return null
+  // Each client gets its own protocol instance: a new URL with the same options makes a new client, and a
+  // lifelineProtocol() instance serves one client. Hooks reach it as `client.protocol`.
+  const protocol = options.protocol?.fork?.() ?? options.protocol
+  const fresh = forwarding(options, () => latest.current) as ManagedClientOptions
+  return createLifeline({ ...fresh, ...(protocol && { protocol }), url, autoConnect: false })
+}
+
 /**
  * A client owned by the calling component: created once per URL + options *value* (a new options object with the
- * same contents reuses it), connected while mounted, closed after the last unmount. Not created during server
- * rendering. Callbacks in the options are always the latest ones.
+ * same contents reuses it), in `useState`, so React never makes two for one mount. It does nothing until the effect
+ * retains it (connects; attaches its outbox storage), and it closes after the last release. Not created during
+ * server rendering. Every function in the options is always the latest one; `environment` and plug-in instances
+ * (`protocol`, `fallback`, `outbox.storage`) are read once, when the client is created.
  */
 export function useManagedClient(url: string | null, options: ManagedClientOptions = {}): LifelineClient | null {
   const latest = useRef(options)
-  latest.current = options
-  // A new object only when url or options change by value: the client's identity.
-  const identity = useRef<{ url: string | null; options: ManagedClientOptions }>(null)
-  const next = { url, options }
-  if (!identity.current || !sameValue(identity.current, next)) identity.current = next
-  const key = identity.current
-
-  const client = useMemo(() => {
-    const { url, options } = key
-    if (url === null || typeof window === 'undefined') return null
-    const fresh: Callbacks = {}
-    for (const name of callbackNames) {
-      if (options[name])
-        (fresh as Record<string, unknown>)[name] = (...args: never[]) =>
-          (latest.current[name] as (...a: never[]) => unknown)(...args)
-    }
-    // Each client gets its own protocol instance: React may run this twice (StrictMode) or again for a new URL with
-    // the same options, and a lifelineProtocol() instance serves one client. Hooks reach it as `client.protocol`.
-    const protocol = options.protocol?.fork?.() ?? options.protocol
-    return createLifeline({ ...options, ...fresh, ...(protocol && { protocol }), url, autoConnect: false })
-    // The key changes only when url or options change by value.
-  }, [key])
-
+  useEffect(() => {
+    latest.current = options
+  })
+  const [held, setHeld] = useState(() => {
+    const identity = { url, options }
+    return { identity, client: create(identity, latest) }
+  })
+  let current = held
+  if (!sameValue(held.identity, { url, options })) {
+    // A new URL or new option values: a new client, made while rendering (as React advises for state that follows
+    // props); the effect below releases the old one and retains this one.
+    const identity = { url, options }
+    current = { identity, client: create(identity, latest) }
+    setHeld(current)
+  }
+  const { client } = current
   useEffect(() => client?.retain(), [client])
   return client
 }

@@ -1,7 +1,7 @@
 'use client'
 import { useSyncExternalStore } from 'react'
 import type { LifelineClient, OutboxItem } from '../core'
-import { notReady, useOptionalLifelineClient } from './context'
+import { useClientOrIdle } from './context'
 
 /** What {@link useOutbox} returns. */
 export interface UseOutboxResult {
@@ -13,17 +13,12 @@ export interface UseOutboxResult {
   discard: (id?: string) => void
 }
 
-const none: readonly OutboxItem[] = []
-const noItems = () => none
-const noSubscription = () => () => undefined
-
 /**
  * The outbox of the nearest provider's client (or `client`): items with their state, and retry/discard actions.
  * Re-renders only when the items change.
  */
 export function useOutbox(client?: LifelineClient | null): UseOutboxResult {
-  // Server rendering under a provider that creates its client on mount: render an empty outbox.
-  const found = useOptionalLifelineClient(client)
-  const items = useSyncExternalStore(found?.subscribe ?? noSubscription, found?.outbox.items ?? noItems, noItems)
-  return { items, retry: found?.outbox.retry ?? notReady, discard: found?.outbox.discard ?? notReady }
+  const { subscribe, outbox } = useClientOrIdle(client)
+  const items = useSyncExternalStore(subscribe, outbox.items, outbox.items)
+  return { items, retry: outbox.retry, discard: outbox.discard }
 }

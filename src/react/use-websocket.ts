@@ -1,8 +1,7 @@
 'use client'
-import { useContext, useEffect, useMemo, useRef, useSyncExternalStore } from 'react'
+import { useEffect, useMemo, useRef, useSyncExternalStore } from 'react'
 import { useStore } from 'zustand'
 import {
-  lifelineError,
   safeJsonParse,
   type CloseInfo,
   type ConnectionSnapshot,
@@ -11,8 +10,9 @@ import {
   type LifelineError,
   type OutboundData,
 } from '../core'
-import { createMessageStore, getConnectionStore, idleSnapshot } from '../store'
-import { LifelineContext } from './context'
+import { createMessageStore, getConnectionStore } from '../store'
+import { useClientOrIdle } from './context'
+import { idleClient } from './idle-client'
 import { useManagedClient, type ManagedClientOptions } from './use-managed-client'
 
 /** Options of {@link useWebSocket}: the connection's options plus callbacks (always the latest; never reconnect). */
@@ -45,12 +45,6 @@ export interface UseWebSocketResult<T = unknown> extends ConnectionSnapshot {
   client: LifelineClient | null
 }
 
-const noClient = () => {
-  throw lifelineError('MISSING_PROVIDER')
-}
-const noStore = { getState: () => null, subscribe: () => () => undefined }
-const noActions = { send: noClient, sendJson: noClient, retry: noClient, close: noClient }
-
 /**
  * A WebSocket that heals itself, raw by default (any server). Pass a URL for a connection owned by this component,
  * `null` for none, or nothing to use the nearest `LifelineProvider`'s.
@@ -60,18 +54,18 @@ const noActions = { send: noClient, sendJson: noClient, retry: noClient, close: 
 export function useWebSocket<T = unknown>(url?: string | null, options?: UseWebSocketOptions): UseWebSocketResult<T> {
   const { onMessage, onOpen, onClose, onError, ...connection } = options ?? {}
   const managed = useManagedClient(url ?? null, connection)
-  const shared = useContext(LifelineContext)
-  const client = url === undefined ? shared : managed
-  if (url === undefined && !shared) noClient()
+  // No URL: the provider's client (the idle one while server rendering). `null`, or a URL while server rendering:
+  // the idle one.
+  const shared = useClientOrIdle(url === undefined ? undefined : idleClient)
+  const client = url === undefined ? shared : (managed ?? idleClient)
 
-  const snapshot = useStore(client ? getConnectionStore(client) : fallbackStore)
-  const messages = useMemo(() => (client ? createMessageStore(client) : noStore), [client])
-  const lastMessage = useSyncExternalStore(messages.subscribe, messages.getState, () => null)
+  const snapshot = useStore(getConnectionStore(client))
+  const messages = useMemo(() => createMessageStore(client), [client])
+  const lastMessage = useSyncExternalStore(messages.subscribe, messages.getState, noMessage)
 
   const callbacks = useRef({ onMessage, onOpen, onClose, onError })
   callbacks.current = { onMessage, onOpen, onClose, onError }
   useEffect(() => {
-    if (!client) return
     const offs = [
       client.on('message', (message) => callbacks.current.onMessage?.(message)),
       client.on('open', () => callbacks.current.onOpen?.()),
@@ -91,12 +85,17 @@ export function useWebSocket<T = unknown>(url?: string | null, options?: UseWebS
   }, [lastMessage])
 
   // The client's methods do not use `this`: they can be handed out as they are.
-  const { send, sendJson, retry, close } = client ?? noActions
-  return { ...snapshot, send, sendJson, retry, close, lastMessage, lastJsonMessage, client }
+  const { send, sendJson, retry, close } = client
+  return {
+    ...snapshot,
+    send,
+    sendJson,
+    retry,
+    close,
+    lastMessage,
+    lastJsonMessage,
+    client: client === idleClient ? null : client,
+  }
 }
 
-const fallbackStore = {
-  getState: () => idleSnapshot,
-  getInitialState: () => idleSnapshot,
-  subscribe: () => () => undefined,
-}
+const noMessage = () => null

@@ -76,6 +76,13 @@ interface Setup {
   failed: { item: OutboxItem; error: LifelineErrorType }[]
 }
 
+/** A client that has started (the outbox storage attaches on the first connect or send), its socket not yet open. */
+function started(options: Partial<LifelineOptions> = {}): Setup {
+  const setupResult = setup(options)
+  setupResult.client.connect()
+  return setupResult
+}
+
 function setup(options: Partial<LifelineOptions> = {}): Setup {
   const client = createLifeline({
     url: 'wss://example.com/live',
@@ -138,9 +145,9 @@ describe('outbox storage: restore', () => {
     client.dispose()
   })
 
-  it('restores a synchronous load before createLifeline returns', () => {
+  it('restores a synchronous load when the client first connects (not when it is created)', () => {
     const adapter = memoryAdapter(() => stored([{ channel: 'room', attempts: 2, createdAt: 5, expiresAt: null }]))
-    const { client } = setup({ autoConnect: false, outbox: { storage: outboxStorage(adapter) } })
+    const { client } = started({ autoConnect: false, outbox: { storage: outboxStorage(adapter) } })
     expect(client.outbox.items()).toEqual([
       {
         id: 'old-1',
@@ -241,7 +248,7 @@ describe('outbox storage: restore', () => {
       session: null,
       items: [good[0], ...corrupted, good[1]] as PersistedItem[],
     }))
-    const { client, errors } = setup({ autoConnect: false, outbox: { storage: outboxStorage(adapter) } })
+    const { client, errors } = started({ autoConnect: false, outbox: { storage: outboxStorage(adapter) } })
     expect(ids(client)).toEqual(['good-1', 'good-2'])
     expect(errors).toEqual([])
     client.dispose()
@@ -254,7 +261,7 @@ describe('outbox storage: restore', () => {
         { data: 'é', bytes: 0 },
       ]),
     )
-    const { client } = setup({ autoConnect: false, outbox: { storage: outboxStorage(adapter), maxBytes: 150 } })
+    const { client } = started({ autoConnect: false, outbox: { storage: outboxStorage(adapter), maxBytes: 150 } })
     expect(client.outbox.items().map((item) => item.bytes)).toEqual([100, 2])
     expect(client.getSnapshot().outbox.bytes).toBe(102)
     expect(() => client.send('y'.repeat(60))).toThrow(expect.objectContaining({ code: 'QUEUE_FULL' }))
@@ -263,7 +270,7 @@ describe('outbox storage: restore', () => {
 
   it('skips a duplicated stored id', () => {
     const adapter = memoryAdapter(() => stored([{ id: 'same' }, { id: 'same', data: 'other' }]))
-    const { client } = setup({ autoConnect: false, outbox: { storage: outboxStorage(adapter) } })
+    const { client } = started({ autoConnect: false, outbox: { storage: outboxStorage(adapter) } })
     expect(client.outbox.items().map((item) => item.data)).toEqual(['stored 1'])
     client.dispose()
   })
@@ -285,8 +292,8 @@ describe('outbox storage: restore', () => {
     client.dispose()
   })
 
-  it('reports stored items beyond the limits to listeners added right after creation (sync load)', async () => {
-    const { client, failed } = setup({
+  it('reports stored items beyond the limits to listeners added before the first connect (sync load)', async () => {
+    const { client, failed } = started({
       autoConnect: false,
       outbox: { storage: outboxStorage(memoryAdapter(() => stored([{}, {}, {}]))), maxBytes: 16 },
     })
@@ -300,7 +307,7 @@ describe('outbox storage: restore', () => {
 describe('outbox storage: saving', () => {
   it('stores binary data as an ArrayBuffer and leaves Blobs out', async () => {
     const adapter = memoryAdapter()
-    const { client } = setup({ autoConnect: false, outbox: { storage: outboxStorage(adapter) } })
+    const { client } = started({ autoConnect: false, outbox: { storage: outboxStorage(adapter) } })
     client.send(new Uint8Array([1, 2, 3]))
     client.send(new Blob(['blob']))
     client.send('text')
@@ -328,7 +335,7 @@ describe('outbox storage: saving', () => {
 
   it('coalesces a burst of changes into one save of the final state', async () => {
     const adapter = memoryAdapter()
-    const { client } = setup({ autoConnect: false, outbox: { storage: outboxStorage(adapter) } })
+    const { client } = started({ autoConnect: false, outbox: { storage: outboxStorage(adapter) } })
     await settle()
     const before = adapter.saves.length
     for (let index = 0; index < 200; index++) client.send(`m${index}`)
@@ -349,7 +356,7 @@ describe('outbox storage: saving', () => {
       mostInFlight = Math.max(mostInFlight, ++inFlight)
       return save.promise.finally(() => inFlight--)
     })
-    const { client } = setup({ autoConnect: false, outbox: { storage: outboxStorage(adapter) } })
+    const { client } = started({ autoConnect: false, outbox: { storage: outboxStorage(adapter) } })
     client.send('a')
     await settle()
     expect(adapter.saves.map((save) => save.items.map((item) => item.data))).toEqual([['a']])
@@ -389,7 +396,7 @@ describe('outbox storage: saving', () => {
   it('does not save before the load finished (the stored items would be overwritten)', async () => {
     const load = deferred<PersistedOutbox>()
     const adapter = memoryAdapter(() => load.promise)
-    const { client } = setup({ autoConnect: false, outbox: { storage: outboxStorage(adapter) } })
+    const { client } = started({ autoConnect: false, outbox: { storage: outboxStorage(adapter) } })
     client.send('new')
     await settle()
     expect(adapter.saves).toEqual([])
@@ -399,12 +406,30 @@ describe('outbox storage: saving', () => {
     client.dispose()
   })
 
-  it('refuses one storage for two clients', () => {
-    const storage = outboxStorage(memoryAdapter())
-    setup({ autoConnect: false, outbox: { storage } }).client.dispose()
-    expect(() => setup({ autoConnect: false, outbox: { storage } })).toThrow(
-      expect.objectContaining({ code: 'STORAGE_ERROR' }),
-    )
+  it('refuses one storage for two live clients, and hands it to the next once the first is disposed', () => {
+    const storage = outboxStorage(memoryAdapter(() => stored([{}])))
+    const first = started({ autoConnect: false, outbox: { storage } }).client
+    const second = setup({ autoConnect: false, outbox: { storage } }).client
+    // Created is not started: only connecting (or sending) claims the storage.
+    expect(() => second.connect()).toThrow(expect.objectContaining({ code: 'STORAGE_ERROR' }))
+    first.dispose()
+    second.dispose()
+    const third = started({ autoConnect: false, outbox: { storage } }).client
+    expect(ids(third)).toEqual(['old-1'])
+    third.dispose()
+  })
+
+  it('a client created and never started does not load the storage', () => {
+    let loads = 0
+    const adapter = memoryAdapter(() => {
+      loads++
+      return stored([{}])
+    })
+    const { client } = setup({ autoConnect: false, outbox: { storage: outboxStorage(adapter) } })
+    expect(loads).toBe(0)
+    client.send('new')
+    expect(ids(client)[0]).toBe('old-1')
+    client.dispose()
   })
 })
 
@@ -518,7 +543,7 @@ class MemoryStorage implements Storage {
 describe('localStorageOutbox', () => {
   it('round-trips text and binary items through a Storage, and removes the key when empty', async () => {
     const storage = new MemoryStorage()
-    const first = setup({ autoConnect: false, outbox: { storage: localStorageOutbox('chat', { storage }) } })
+    const first = started({ autoConnect: false, outbox: { storage: localStorageOutbox('chat', { storage }) } })
     const textId = first.client.send('héllo')
     const binaryId = first.client.send(new Uint8Array([0, 1, 2, 254, 255]))
     await settle()
@@ -527,7 +552,7 @@ describe('localStorageOutbox', () => {
     expect(raw.items.map((item) => item.data)).toEqual(['héllo', { b64: 'AAEC/v8=' }])
     first.client.dispose()
 
-    const second = setup({ autoConnect: false, outbox: { storage: localStorageOutbox('chat', { storage }) } })
+    const second = started({ autoConnect: false, outbox: { storage: localStorageOutbox('chat', { storage }) } })
     const [text, binary] = second.client.outbox.items()
     expect(text).toMatchObject({ id: textId, data: 'héllo', bytes: 6 })
     expect(binary).toMatchObject({ id: binaryId, bytes: 5 })
@@ -560,7 +585,7 @@ describe('localStorageOutbox', () => {
       { ...stored([{}]).items[0], id: 'good' },
     ]
     storage.map.set('chat', JSON.stringify({ v: 1, session: null, items }))
-    const { client, errors } = setup({
+    const { client, errors } = started({
       autoConnect: false,
       outbox: { storage: localStorageOutbox('chat', { storage }) },
     })

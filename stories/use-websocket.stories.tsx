@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
 import type { Meta, StoryObj } from '@storybook/react-vite'
-import { lifelineError, resolveCloseMeaning, useWebSocket, type ConnectionSnapshot, type InboundMessage } from '../src'
+import { useWebSocket, type ConnectionSnapshot, type InboundMessage } from '../src'
+import { lifelineError, resolveCloseMeaning } from '../src/core'
 import { ConnectionPanel } from './_shared/connection-panel'
 import { devServers } from './_shared/dev-servers'
 import { createEchoControl } from './_shared/echo-control'

@@ -20,7 +20,7 @@ describe('examples/next (the packed tarball in a Next.js App Router app)', () =>
     await example.build({ LIFELINE_URL: example.backend.url }, 120_000)
   }, 270_000)
 
-  it('prerenders the server-component layout: the banner and the channel are in the HTML, empty', async () => {
+  it('prerenders the server-component layout: the banner, useConnection and the channel are in the HTML, idle', async () => {
     await example.start({
       bin: 'node_modules/next/dist/bin/next',
       args: ['start', '--hostname', '127.0.0.1', '--port', String(example.port)],
@@ -29,6 +29,8 @@ describe('examples/next (the packed tarball in a Next.js App Router app)', () =>
     expect(html).toContain('data-lifeline="banner" data-state="hidden"')
     expect(html).toContain('data-channel-status="pending"')
     expect(html).toContain('<ul data-testid="messages"></ul>')
+    // useConnection under the provider renders the idle snapshot on the server (it used to throw MISSING_PROVIDER).
+    expect(html).toContain('data-status="idle"')
   }, 60_000)
 
   it('connects, shows a channel message, shows the banner during an outage and recovers', async () => {

@@ -1,11 +1,12 @@
-import { ConnectionStatus } from './connection-status'
+import Status from './status'
 import { Feed } from './feed'
 
 export default function Page() {
   return (
     <main>
       <h1>react-lifeline on Next.js</h1>
-      <ConnectionStatus />
+      {/* Prerendered by `next build` with the idle snapshot ("Connection: idle"), live once hydrated. */}
+      <Status />
       <Feed channel="news" />
     </main>
   )

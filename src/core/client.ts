@@ -70,6 +70,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
         connection.transport?.send(protocol.ping())
       },
       timeout: () => dispatch({ type: 'HEARTBEAT_TIMEOUT' }),
+      unmatched: () => delivery.unmatched(),
       answered(latency) {
         parts.latency = latency
         delivery.answered()

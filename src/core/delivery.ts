@@ -28,6 +28,8 @@ export interface Delivery {
   pinged(): void
   /** The last ping was answered. */
   answered(): void
+  /** A ping went unanswered on a live link (see `HeartbeatHost.unmatched`). */
+  unmatched(): void
   /** Puts failed items (one, or all) back in the queue. */
   retry(id?: string): void
   /** Removes items (one, or all) without sending them. */
@@ -44,6 +46,10 @@ export function createDelivery(parts: ClientParts): Delivery {
   let cancelDrain: (() => void) | null = null
   /** Items written before the unanswered ping: its pong confirms them. */
   let covered: string[] = []
+  /** Whether a pong was ever recognised. */
+  let ponged = false
+  /** Pings went unanswered on a live link and no pong was ever recognised: the heartbeat confirms nothing. */
+  let unmatched = false
 
   function fail(item: OutboxItem, error: LifelineError): void {
     outbox.fail(item.id, error)
@@ -69,8 +75,8 @@ export function createDelivery(parts: ClientParts): Delivery {
     // With a heartbeat, a pong answering a ping written after these items proves the server read them (TCP keeps
     // order), so a link that died silently cannot lose them. Without one, the drain + settle window is the best signal.
     const heartbeat = parts.heartbeat()
-    if (heartbeat) heartbeat.confirm()
-    else if (!cancelDrain) waitForDrain(0)
+    heartbeat?.confirm()
+    if ((!heartbeat || unmatched) && !cancelDrain) waitForDrain(0)
   }
 
   /**
@@ -134,7 +140,21 @@ export function createDelivery(parts: ClientParts): Delivery {
     pinged() {
       covered = outbox.sending().map((item) => item.id)
     },
+    unmatched() {
+      // A server that answers, but never with what `isPong` matches: the heartbeat would confirm nothing, every send
+      // would stay in flight and be resent after each reconnect. Drain + settle confirms them instead.
+      if (ponged || unmatched) return
+      unmatched = true
+      if (process.env.NODE_ENV !== 'production') {
+        console.warn(
+          '[lifeline] heartbeat pings are answered, but never with a recognised pong: check heartbeat.isPong (and ' +
+            'heartbeat.message). Sends are confirmed by drain + settle instead.',
+        )
+      }
+      if (protocol.confirmBy === 'drain' && outbox.sending().length && !cancelDrain) waitForDrain(0)
+    },
     answered() {
+      ponged = true
       if (protocol.confirmBy !== 'drain') return
       for (const id of covered) outbox.confirm(id)
       // Items written after that ping need a pong of their own.

@@ -18,6 +18,8 @@ export interface HeartbeatHost {
   timeout(): void
   /** The last ping was answered after `latencyMs`. */
   answered(latencyMs: number): void
+  /** A ping went unanswered while the link stayed alive (frames heard): the pong matcher does not match. */
+  unmatched(): void
 }
 
 /** A running heartbeat. */
@@ -59,6 +61,9 @@ export function startHeartbeat(host: HeartbeatHost): Heartbeat {
       if (log && drift > timeoutMs) log('debug', `timer drift ${Math.round(drift)} ms; probing`)
       lastTick = monotonic
       lastWall = clock.now()
+      // The last ping is still unanswered, yet no timeout fired: frames were heard, so the link is alive and what the
+      // server answers is not recognised as a pong.
+      if (pingAt) host.unmatched()
       ping()
       schedule()
     }, intervalMs)

@@ -5,7 +5,12 @@ const INTERVAL = 1000
 const TIMEOUT = 300
 
 function setup(overrides: Partial<HeartbeatHost> = {}) {
-  const calls = { ping: vi.fn(), timeout: vi.fn(), answered: vi.fn<(latencyMs: number) => void>() }
+  const calls = {
+    ping: vi.fn(),
+    timeout: vi.fn(),
+    answered: vi.fn<(latencyMs: number) => void>(),
+    unmatched: vi.fn(),
+  }
   const host: HeartbeatHost = {
     intervalMs: INTERVAL,
     timeoutMs: TIMEOUT,
@@ -18,6 +23,7 @@ function setup(overrides: Partial<HeartbeatHost> = {}) {
     ping: calls.ping,
     timeout: calls.timeout,
     answered: calls.answered,
+    unmatched: calls.unmatched,
     ...overrides,
   }
   return { host, calls }
@@ -134,5 +140,20 @@ describe('heartbeatActivity', () => {
     expect(activity.current).toBeNull()
     vi.advanceTimersByTime(10 * INTERVAL)
     expect(calls.ping).not.toHaveBeenCalled()
+  })
+
+  it('reports unmatched when a ping is still unanswered at the next tick while frames were heard', () => {
+    const { host, calls } = setup()
+    const beat = startHeartbeat(host)
+    vi.advanceTimersByTime(INTERVAL)
+    beat.heard()
+    expect(calls.unmatched).not.toHaveBeenCalled()
+    vi.advanceTimersByTime(INTERVAL)
+    expect(calls.unmatched).toHaveBeenCalledTimes(1)
+    expect(calls.timeout).not.toHaveBeenCalled()
+    beat.pong()
+    vi.advanceTimersByTime(INTERVAL)
+    expect(calls.unmatched).toHaveBeenCalledTimes(1)
+    beat.stop()
   })
 })

@@ -25,6 +25,11 @@ export interface UseWebSocketOptions extends ManagedClientOptions {
   onClose?: (close: CloseInfo) => void
   /** An error was recorded in `lastError`. @default undefined */
   onError?: (error: LifelineError) => void
+  /**
+   * Which messages may become `lastMessage` (others do not render; `onMessage` still sees every one). Always the
+   * latest function. @default every message
+   */
+  filter?: (message: InboundMessage) => boolean
 }
 
 /** What {@link useWebSocket} returns: the snapshot fields plus actions and the last message. */
@@ -52,19 +57,22 @@ export interface UseWebSocketResult<T = unknown> extends ConnectionSnapshot {
  * @example const { status, send, lastJsonMessage } = useWebSocket('wss://example.com/socket')
  */
 export function useWebSocket<T = unknown>(url?: string | null, options?: UseWebSocketOptions): UseWebSocketResult<T> {
-  const { onMessage, onOpen, onClose, onError, ...connection } = options ?? {}
+  const { onMessage, onOpen, onClose, onError, filter, ...connection } = options ?? {}
   const managed = useManagedClient(url ?? null, connection)
   // No URL: the provider's client (the idle one while server rendering). `null`, or a URL while server rendering:
   // the idle one.
   const shared = useClientOrIdle(url === undefined ? undefined : idleClient)
   const client = url === undefined ? shared : (managed ?? idleClient)
 
+  const callbacks = useRef({ onMessage, onOpen, onClose, onError, filter })
+  callbacks.current = { onMessage, onOpen, onClose, onError, filter }
   const snapshot = useStore(getConnectionStore(client))
-  const messages = useMemo(() => createMessageStore(client), [client])
+  const messages = useMemo(
+    () => createMessageStore(client, (message) => callbacks.current.filter?.(message) ?? true),
+    [client],
+  )
   const lastMessage = useSyncExternalStore(messages.subscribe, messages.getState, noMessage)
 
-  const callbacks = useRef({ onMessage, onOpen, onClose, onError })
-  callbacks.current = { onMessage, onOpen, onClose, onError }
   useEffect(() => {
     const offs = [
       client.on('message', (message) => callbacks.current.onMessage?.(message)),

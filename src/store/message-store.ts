@@ -9,10 +9,13 @@ export interface MessageStore {
 }
 
 /**
- * Creates a message store. A burst of N messages inside one frame costs one render, not N; use the client's
+ * Creates a message store of the messages `filter` keeps (all by default). A burst of N messages inside one frame costs one render, not N; use the client's
  * `message` event (or the hooks' `onMessage`) to see every message.
  */
-export function createMessageStore(client: LifelineClient): MessageStore {
+export function createMessageStore(
+  client: LifelineClient,
+  filter: (message: InboundMessage) => boolean = () => true,
+): MessageStore {
   let last: InboundMessage | null = null
   let published: InboundMessage | null = null
   const listeners = new Set<() => void>()
@@ -26,6 +29,7 @@ export function createMessageStore(client: LifelineClient): MessageStore {
     subscribe(listener) {
       listeners.add(listener)
       detach ??= client.on('message', (message) => {
+        if (!filter(message)) return
         last = message
         frame.schedule()
       })

@@ -96,6 +96,25 @@ describe('useWebSocket', () => {
     expect(screen.getByTestId('json').textContent).toBe('null')
   })
 
+  it('filter decides what becomes lastMessage; onMessage still sees every message', async () => {
+    const seen: unknown[] = []
+    render(
+      <Status
+        url={server.url}
+        options={{
+          filter: (message) => typeof message.data === 'string' && message.data.startsWith('{'),
+          onMessage: (message) => seen.push(message.data),
+        }}
+      />,
+    )
+    act(() => screen.getByText('json').click())
+    await waitFor(() => expect(screen.getByTestId('json').textContent).toBe('{"n":1}'))
+    act(() => screen.getByText('send').click())
+    await waitFor(() => expect(seen).toContain('hello'))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(screen.getByTestId('last').textContent).toBe('{"n":1}')
+  })
+
   it('reconnects after the server restarts', async () => {
     render(<Status url={server.url} options={{ minDelayMs: 50, maxDelayMs: 100 }} />)
     await waitFor(() => expect(status()).toBe('open'))

@@ -1,7 +1,7 @@
 import type { Connection } from './connection'
 import type { Delivery } from './delivery'
 import type { Emitter } from './emitter'
-import type { Environment } from './environment'
+import type { Environment, WebSocketLike } from './environment'
 import type { LifelineError } from './errors'
 import type { Fallback } from './fallback'
 import type { Heartbeat } from './heartbeat'
@@ -88,6 +88,12 @@ export interface LifelineClient {
   dispose(): void
   /** Live timers, listeners and sockets (all zero after `dispose()`). */
   resources(): ClientResources
+  /**
+   * The WebSocket in use, read-only (`send`, `close` and setting its handlers throw: go through the client), or `null`
+   * (not connected, or on long-poll). For reading `protocol`, `extensions` or `bufferedAmount`; it changes with every
+   * reconnect, so never keep it.
+   */
+  getWebSocket(): WebSocketLike | null
 }
 
 /** What happens to a client's transports, for the parts that follow them (fallback, diagnosis, outbox storage). */

@@ -21,6 +21,10 @@ import { MAX_JSON_DEPTH } from './wire'
 export { isSessionId } from './connection'
 export type { ClientEvents, ClientResources, Lifecycle, LifelineClient, OutboxControls } from './client-types'
 
+const readOnly = (): never => {
+  throw lifelineError('INVALID_MESSAGE', 'getWebSocket() is read-only: send and close through the client')
+}
+
 let clientCount = 0
 /** Message ids must not repeat across page loads (persisted items keep theirs): a random prefix per page. */
 const pagePrefix = Math.random().toString(36).slice(2, 10)
@@ -276,6 +280,19 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       listeners.clear()
       emitter.clear()
       lifecycle.clear()
+    },
+    getWebSocket() {
+      const socket = connection.transport?.socket
+      return socket
+        ? new Proxy(socket, {
+            get(target, key) {
+              if (key === 'send' || key === 'close') return readOnly
+              const value: unknown = Reflect.get(target, key)
+              return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+            },
+            set: readOnly,
+          })
+        : null
     },
     resources: () => ({
       timers: timers.size(),

@@ -1,5 +1,5 @@
 import type { ClientParts } from './client-types'
-import { sanitizeCloseReason } from './close-codes'
+import { resolveCloseMeaning, sanitizeCloseReason } from './close-codes'
 import { InvalidOptionsError, lifelineError, type LifelineError } from './errors'
 import type { Effect } from './machine'
 import type { ProtocolLink } from './protocol'
@@ -120,7 +120,18 @@ export function createConnection(parts: ClientParts): Connection {
           if (wasClean && ours) outbox.confirm()
           const reason = sanitizeCloseReason(rawReason)
           log?.('debug', `closed ${code}`, { reason, wasClean })
-          runtime.dispatch({ type: 'CLOSED', code, reason, wasClean })
+          const { shouldReconnect } = parts.options
+          const stop =
+            !ours &&
+            !!shouldReconnect &&
+            !shouldReconnect({
+              code,
+              reason,
+              wasClean,
+              at: clock.now(),
+              meaning: resolveCloseMeaning(code, parts.options.closeCodes),
+            })
+          runtime.dispatch({ type: 'CLOSED', code, reason, wasClean, stop })
           if (runtime.state.lastClose) emitter.emit('close', runtime.state.lastClose)
           // After the close was handled (a 1009 fails an in-flight item first): the rest go back to the queue.
           delivery.requeue()

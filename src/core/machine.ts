@@ -30,7 +30,7 @@ export type MachineEvent =
   | { type: 'RETRY' }
   | { type: 'CLOSE'; code: number; reason: string }
   | { type: 'OPENED' }
-  | { type: 'CLOSED'; code: number; reason: string; wasClean: boolean }
+  | { type: 'CLOSED'; code: number; reason: string; wasClean: boolean; stop?: boolean }
   | { type: 'ERROR'; error: LifelineError }
   | { type: 'FAIL'; error: LifelineError }
   | { type: 'CONNECT_TIMEOUT'; waitingForToken: boolean }
@@ -213,7 +213,9 @@ const closed: Handler<'CLOSED'> = (state, event, env) => {
   const error = lifelineError('CONNECTION_CLOSED', `${event.code} ${meaning.name}`)
   const base: MachineState = { ...state, lastClose, lastError: state.lastError ?? error }
   const floorMs = meaning.floorMs ?? 0
-  switch (meaning.action) {
+  // `stop`: the app's `shouldReconnect` said no.
+  const action = event.stop ? 'stop' : meaning.action
+  switch (action) {
     case 'stop':
       return fail(base, error)
     case 'refresh-token':
@@ -243,7 +245,7 @@ const closed: Handler<'CLOSED'> = (state, event, env) => {
     case 'reconnect':
       return retry(base, env, { floorMs })
     default:
-      return meaning.action satisfies never
+      return action satisfies never
   }
 }
 

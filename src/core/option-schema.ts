@@ -4,7 +4,7 @@ import type { TransportFallback } from './fallback'
 import type { Logger } from './logger'
 import type { OutboxOptions } from './outbox'
 import type { Protocol } from './protocol'
-import type { CloseRule, InboundData, OutboundData } from './types'
+import type { CloseInfo, CloseRule, InboundData, OutboundData } from './types'
 
 /** Heartbeat settings. Browsers cannot send ping frames, so the heartbeat is an application message. */
 export interface HeartbeatOptions {
@@ -48,6 +48,12 @@ export interface LifelineOptions {
   heartbeat?: boolean | HeartbeatOptions
   /** Rows added to or overriding the close-code table. @default {} */
   closeCodes?: Readonly<Record<number, CloseRule>>
+  /**
+   * Asked after every close the client did not ask for, once the close-code table has decided: return `false` to stop
+   * instead (status `failed` with `CONNECTION_CLOSED`; `retry()` starts over). Always the latest function in the hooks.
+   * @default undefined (the table decides)
+   */
+  shouldReconnect?: (close: CloseInfo) => boolean
   /** Returns a fresh token; called before the first connect and after close 4001 (single-flight). @default undefined */
   getToken?: () => string | Promise<string>
   /** Raw protocol: the first frame after each open, carrying the token. @default undefined */
@@ -163,6 +169,7 @@ export const optionSchema = {
   getToken: 'function',
   authMessage: 'function',
   onSessionExpired: 'function',
+  shouldReconnect: 'function',
   backoff: ['full-jitter', 'decorrelated', 'function'],
   binaryType: ['arraybuffer', 'blob'],
   protocols: 'protocols',

@@ -20,6 +20,8 @@ export interface Transport {
   drop(): void
   /** Bytes written but not yet handed to the network. */
   buffered(): number
+  /** The WebSocket underneath (WebSocket transport only), for `client.getWebSocket()`. */
+  readonly socket?: WebSocketLike
 }
 
 /** Settings of the WebSocket transport. */
@@ -50,6 +52,7 @@ export function createWebSocketTransport(config: WebSocketTransportConfig, handl
   }
   return {
     kind: 'websocket',
+    socket,
     send: (data) => socket.send(data),
     close: (code, reason) => socket.close(code, reason),
     drop() {

@@ -29,4 +29,5 @@ export const idleClient: LifelineClient = Object.freeze({
   retain: () => nothing,
   dispose: nothing,
   resources: () => ({ timers: 0, listeners: 0, sockets: 0 }),
+  getWebSocket: () => null,
 })

@@ -118,6 +118,7 @@ export function createScriptedClient(options: ScriptedClientOptions = {}): Scrip
     protocol: rawProtocol(),
     retain: () => () => undefined,
     dispose: () => undefined,
+    getWebSocket: () => null,
     resources: () => ({ timers: timer === null ? 0 : 1, listeners: listeners.size, sockets: 0 }),
   }
 

@@ -49,6 +49,7 @@ export function createScriptedClient(initial: Partial<ConnectionSnapshot> = {}):
     protocol: rawProtocol(),
     retain: () => () => undefined,
     dispose: vi.fn(),
+    getWebSocket: () => null,
     resources: () => ({ timers: 0, listeners: listeners.size, sockets: 0 }),
   }
   return {

@@ -116,6 +116,7 @@ function scriptedClient(): LifelineClient {
     protocol: rawProtocol(),
     retain: () => nothing,
     dispose: nothing,
+    getWebSocket: () => null,
     resources: () => ({ timers: 0, listeners: listeners.size, sockets: 0 }),
   }
 }

@@ -48,7 +48,7 @@ export interface ClientResources {
 
 /** One self-healing connection. Created by {@link createLifeline}. */
 export interface LifelineClient {
-  /** The resolved URL. */
+  /** The resolved URL (with a `url` function: the last one it gave, '' before the first attempt). */
   readonly url: string
   /** The resolved `maxAttempts` (`Infinity` by default), for "attempt n of max". */
   readonly maxAttempts: number

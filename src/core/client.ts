@@ -4,7 +4,7 @@ import { createDelivery } from './delivery'
 import type { DiagnosisRunner } from './diagnosis-runner'
 import { createEmitter } from './emitter'
 import { resolveEnvironment } from './environment'
-import { lifelineError } from './errors'
+import { InvalidOptionsError, lifelineError } from './errors'
 import { heartbeatActivity } from './heartbeat'
 import { createInterpreter } from './interpreter'
 import { createLogSink } from './logger'
@@ -36,7 +36,12 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   )
   const env = resolveEnvironment(options.environment)
   const { clock } = env
-  const url = resolveUrl(options.url, env.location)
+  // A URL function is resolved before every attempt (connection.ts); until the first, the URL is ''.
+  const dynamicUrl = typeof options.url === 'function'
+  if (dynamicUrl && options.fallback) {
+    throw new InvalidOptionsError([{ field: 'url', problem: 'a url function does not work with fallback yet' }])
+  }
+  const url = dynamicUrl ? '' : resolveUrl(options.url, env.location)
   const config = resolved.machine
   const heartbeatConfig = resolved.heartbeat
   const heartbeatOptions = typeof options.heartbeat === 'object' ? options.heartbeat : {}
@@ -228,7 +233,9 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   }
 
   const client: LifelineClient = {
-    url,
+    get url() {
+      return parts.url
+    },
     maxAttempts: config.maxAttempts,
     getSnapshot: () => snapshot,
     subscribe(listener) {

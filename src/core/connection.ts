@@ -5,6 +5,7 @@ import type { Effect } from './machine'
 import type { ProtocolLink } from './protocol'
 import { createWebSocketTransport, type Transport, type TransportHandlers } from './transport'
 import type { ConnectionSnapshot, TransportKind } from './types'
+import { resolveUrl } from './validate'
 
 /** At most one `link.report()` per this many ms reaches `lastError` (one render); the rest are counted. */
 const REPORT_INTERVAL_MS = 1000
@@ -62,9 +63,30 @@ export function createConnection(parts: ClientParts): Connection {
   /** Whether the attempt of `epoch` is still the one under way. */
   const connecting = (epoch: number) => epoch === runtime.state.epoch && runtime.state.status === 'connecting'
 
-  /** Opens a transport for the attempt `epoch` (fetching a token first when needed). */
+  /** Opens a transport for the attempt `epoch` (resolving a URL function and fetching a token first when needed). */
   function open(epoch: number): void {
     drop()
+    const source = options.url
+    if (typeof source !== 'function') return authorize(epoch)
+    // A throw, a rejection or a bad URL is a failed attempt: retried under the backoff like a failed getToken().
+    const failed = (error: LifelineError) => {
+      if (connecting(epoch)) runtime.dispatch({ type: 'TOKEN_FAILED', error })
+    }
+    new Promise<string>((resolve) => resolve(source())).then(
+      (value) => {
+        if (!connecting(epoch)) return
+        try {
+          parts.url = resolveUrl(value, env.location)
+        } catch (error) {
+          return failed(error as LifelineError)
+        }
+        authorize(epoch)
+      },
+      (error: unknown) => failed(lifelineError('URL_FAILED', 'url() failed', error)),
+    )
+  }
+
+  function authorize(epoch: number): void {
     if (!tokens || tokens.current !== null) return create(epoch)
     tokens.fetch(
       () => {

@@ -1,6 +1,7 @@
 /** Stable codes carried by every error the library raises or reports. Match on `error.code`, not on messages. */
 export type LifelineErrorCode =
   | 'INVALID_URL'
+  | 'URL_FAILED'
   | 'INSECURE_TRANSPORT'
   | 'INVALID_OPTIONS'
   | 'INVALID_MESSAGE'
@@ -27,6 +28,7 @@ const hints: Partial<Record<LifelineErrorCode, string>> =
   process.env.NODE_ENV !== 'production'
     ? {
         INVALID_URL: 'Use an absolute ws:// or wss:// URL, or a path on this page; no credentials or #fragment.',
+        URL_FAILED: 'The url function threw or rejected; see error.cause. The attempt is retried with backoff.',
         INSECURE_TRANSPORT: 'The page is https: serve the socket over wss:// (browsers block ws:// as mixed content).',
         INVALID_OPTIONS: 'See `issues` for every bad field.',
         INVALID_MESSAGE: 'Send a string (valid UTF-16), binary data, or a JSON-serialisable value.',

@@ -1,6 +1,6 @@
 export { createLifeline } from './client'
 export type { ClientEvents, ClientResources, LifelineClient, OutboxControls } from './client'
-export type { HeartbeatOptions, LifelineOptions } from './options'
+export type { HeartbeatOptions, LifelineOptions, UrlSource } from './options'
 export { computeBackoff, decorrelatedJitter, fullJitter, spreadDelay } from './backoff'
 export type { BackoffContext, BackoffFn, BackoffOption } from './backoff'
 export { defaultCloseCodes, parseRetryAfter, resolveCloseMeaning, sanitizeCloseReason } from './close-codes'

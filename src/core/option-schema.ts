@@ -18,10 +18,17 @@ export interface HeartbeatOptions {
   isPong?: (data: InboundData) => boolean
 }
 
+/** A URL resolved before every attempt (a server picked per attempt, a signed URL that expires). */
+export type UrlSource = () => string | Promise<string>
+
 /** Options of {@link createLifeline}. Every field is optional but `url`; defaults follow DESIGN §3. */
 export interface LifelineOptions {
-  /** `ws://` / `wss://` URL, or a path on the current page. Never put tokens here: use `getToken`. */
-  url: string
+  /**
+   * `ws://` / `wss://` URL, or a path on the current page. Never put tokens here: use `getToken`. Or a function giving
+   * one (or a promise of one), called before every attempt, like `getToken`: a throw, a rejection or a bad URL is a
+   * failed attempt (`URL_FAILED`, or `INVALID_URL`), retried under the backoff and `maxAttempts`. Not with `fallback`.
+   */
+  url: string | UrlSource
   /** WebSocket subprotocols. @default undefined */
   protocols?: string | string[]
   /** The wire protocol. @default rawProtocol() built from `heartbeat` and `authMessage` */

@@ -15,7 +15,7 @@ import {
 import type { ResolvedOutboxOptions } from './outbox'
 import { validateOptions } from './validate-options'
 
-export type { HeartbeatOptions, LifelineOptions } from './option-schema'
+export type { HeartbeatOptions, LifelineOptions, UrlSource } from './option-schema'
 
 /** Options with defaults applied. */
 export interface ResolvedOptions {

@@ -1,6 +1,6 @@
 'use client'
 import { useEffect, useRef, useState } from 'react'
-import { createLifeline, type LifelineClient, type LifelineOptions } from '../core'
+import { createLifeline, type LifelineClient, type LifelineOptions, type UrlSource } from '../core'
 
 /** Options a hook or provider turns into a client of its own (all of {@link LifelineOptions} but `url`). */
 export type ManagedClientOptions = Omit<LifelineOptions, 'url' | 'autoConnect'>
@@ -35,15 +35,17 @@ function forwarding(value: unknown, read: () => unknown): unknown {
   return copy
 }
 
-type Identity = { url: string | null; options: ManagedClientOptions }
+type Identity = { url: string | UrlSource | null; options: ManagedClientOptions }
 
-function create({ url, options }: Identity, latest: { current: ManagedClientOptions }): LifelineClient | null {
+function create({ url, options }: Identity, latest: { current: Identity }): LifelineClient | null {
   if (url === null || typeof window === 'undefined') return null
   // Each client gets its own protocol instance: a new URL with the same options makes a new client, and a
   // lifelineProtocol() instance serves one client. Hooks reach it as `client.protocol`.
   const protocol = options.protocol?.fork?.() ?? options.protocol
-  const fresh = forwarding(options, () => latest.current) as ManagedClientOptions
-  return createLifeline({ ...fresh, ...(protocol && { protocol }), url, autoConnect: false })
+  const fresh = forwarding(options, () => latest.current.options) as ManagedClientOptions
+  // A URL function is always the latest one too (any two functions are the same identity).
+  const target = forwarding(url, () => latest.current.url) as string | UrlSource
+  return createLifeline({ ...fresh, ...(protocol && { protocol }), url: target, autoConnect: false })
 }
 
 /**
@@ -53,10 +55,13 @@ function create({ url, options }: Identity, latest: { current: ManagedClientOpti
  * server rendering. Every function in the options is always the latest one; `environment` and plug-in instances
  * (`protocol`, `fallback`, `outbox.storage`) are read once, when the client is created.
  */
-export function useManagedClient(url: string | null, options: ManagedClientOptions = {}): LifelineClient | null {
-  const latest = useRef(options)
+export function useManagedClient(
+  url: string | UrlSource | null,
+  options: ManagedClientOptions = {},
+): LifelineClient | null {
+  const latest = useRef<Identity>({ url, options })
   useEffect(() => {
-    latest.current = options
+    latest.current = { url, options }
   })
   const [held, setHeld] = useState(() => {
     const identity = { url, options }

@@ -9,6 +9,7 @@ import {
   type LifelineClient,
   type LifelineError,
   type OutboundData,
+  type UrlSource,
 } from '../core'
 import { createMessageStore, getConnectionStore } from '../store'
 import { useClientOrIdle } from './context'
@@ -56,7 +57,10 @@ export interface UseWebSocketResult<T = unknown> extends ConnectionSnapshot {
  *
  * @example const { status, send, lastJsonMessage } = useWebSocket('wss://example.com/socket')
  */
-export function useWebSocket<T = unknown>(url?: string | null, options?: UseWebSocketOptions): UseWebSocketResult<T> {
+export function useWebSocket<T = unknown>(
+  url?: string | UrlSource | null,
+  options?: UseWebSocketOptions,
+): UseWebSocketResult<T> {
   const { onMessage, onOpen, onClose, onError, filter, ...connection } = options ?? {}
   const managed = useManagedClient(url ?? null, connection)
   // No URL: the provider's client (the idle one while server rendering). `null`, or a URL while server rendering:

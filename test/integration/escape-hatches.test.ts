@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { createLifeline, type CloseInfo, type LifelineClient, type WebSocketConstructor } from '../../src/core'
+import {
+  createLifeline,
+  longPollFallback,
+  type CloseInfo,
+  type LifelineClient,
+  type WebSocketConstructor,
+} from '../../src/core'
 import { createEchoServer, type EchoServer } from '../../src/testing'
 import { FAST, sleep, waitForStatus } from './helpers'
 
@@ -64,5 +70,52 @@ describe('getWebSocket()', () => {
     client.close()
     await waitForStatus(client, 'closed', 2000)
     expect(client.getWebSocket()).toBeNull()
+  })
+})
+
+describe('url as a function', () => {
+  it('is resolved before every attempt; a rejection or a bad URL is a failed attempt under the backoff', async () => {
+    server = await createEchoServer()
+    const live = server.url
+    const answers: Array<() => string | Promise<string>> = [
+      () => Promise.reject(new Error('no server yet')),
+      () => 'http://[bad',
+      () => live,
+      () => Promise.resolve(live),
+    ]
+    let calls = 0
+    client = createLifeline({
+      url: () => answers[Math.min(calls++, answers.length - 1)]!(),
+      ...FAST,
+      environment,
+    })
+    expect(client.url).toBe('')
+    await waitForStatus(client, 'open', 3000)
+    expect(calls).toBe(3)
+    expect(client.url).toBe(new URL(live).href)
+    server.terminateAll()
+    await waitForStatus(client, (snapshot) => snapshot.status !== 'open', 2000)
+    await waitForStatus(client, 'open', 3000)
+    expect(calls).toBe(4)
+  })
+
+  it('counts failures toward maxAttempts and reports URL_FAILED', async () => {
+    client = createLifeline({
+      url: () => {
+        throw new Error('lookup failed')
+      },
+      ...FAST,
+      maxAttempts: 2,
+      environment,
+    })
+    await waitForStatus(client, 'failed', 3000)
+    expect(client.getSnapshot().lastError?.code).toBe('MAX_ATTEMPTS')
+    expect((client.getSnapshot().lastError?.cause as { code?: string } | undefined)?.code).toBe('URL_FAILED')
+  })
+
+  it('is refused with a fallback (not supported yet)', () => {
+    expect(() => createLifeline({ url: () => 'ws://127.0.0.1:1', fallback: longPollFallback(), environment })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    )
   })
 })

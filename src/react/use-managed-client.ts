@@ -48,6 +48,35 @@ function create({ url, options }: Identity, latest: { current: Identity }): Life
   return createLifeline({ ...fresh, ...(protocol && { protocol }), url: target, autoConnect: false })
 }
 
+/** How long a shared client with no component left stays connected (and findable) for one that mounts next. */
+const SHARE_LINGER_MS = 1000
+
+interface SharedEntry {
+  readonly identity: Identity
+  readonly client: LifelineClient
+  users: number
+  forget: ReturnType<typeof setTimeout> | null
+}
+
+/** Clients shared by `share: true`, found by the same rule as a component's own (URL + option values). */
+const sharedClients = new Set<SharedEntry>()
+
+function forgetLater(entry: SharedEntry): void {
+  entry.forget = setTimeout(() => sharedClients.delete(entry), SHARE_LINGER_MS)
+}
+
+/** The shared client for `identity`, made by the first component that asks (its callbacks are the ones called). */
+function sharedEntry(identity: Identity, latest: { current: Identity }): SharedEntry | null {
+  for (const entry of sharedClients) if (sameValue(entry.identity, identity)) return entry
+  const client = create(identity, latest)
+  if (!client) return null
+  const entry: SharedEntry = { identity, client, users: 0, forget: null }
+  sharedClients.add(entry)
+  // Made by a render React may throw away: forgotten unless an effect retains it.
+  forgetLater(entry)
+  return entry
+}
+
 /**
  * A client owned by the calling component: created once per URL + options *value* (a new options object with the
  * same contents reuses it), in `useState`, so React never makes two for one mount. It does nothing until the effect
@@ -58,24 +87,35 @@ function create({ url, options }: Identity, latest: { current: Identity }): Life
 export function useManagedClient(
   url: string | UrlSource | null,
   options: ManagedClientOptions = {},
+  share = false,
 ): LifelineClient | null {
   const latest = useRef<Identity>({ url, options })
   useEffect(() => {
     latest.current = { url, options }
   })
-  const [held, setHeld] = useState(() => {
-    const identity = { url, options }
-    return { identity, client: create(identity, latest) }
-  })
+  const make = (identity: Identity) => {
+    const entry = share ? sharedEntry(identity, latest) : null
+    return { identity, entry, client: entry ? entry.client : create(identity, latest) }
+  }
+  const [held, setHeld] = useState(() => make({ url, options }))
   let current = held
-  if (!sameValue(held.identity, { url, options })) {
+  if (!sameValue(held.identity, { url, options }) || share !== !!held.entry) {
     // A new URL or new option values: a new client, made while rendering (as React advises for state that follows
     // props); the effect below releases the old one and retains this one.
-    const identity = { url, options }
-    current = { identity, client: create(identity, latest) }
+    current = make({ url, options })
     setHeld(current)
   }
-  const { client } = current
-  useEffect(() => client?.retain(), [client])
+  const { client, entry } = current
+  useEffect(() => {
+    if (!entry) return client?.retain()
+    if (entry.forget) clearTimeout(entry.forget)
+    entry.users++
+    sharedClients.add(entry)
+    const release = entry.client.retain(SHARE_LINGER_MS)
+    return () => {
+      release()
+      if (--entry.users === 0) forgetLater(entry)
+    }
+  }, [client, entry])
   return client
 }

@@ -27,6 +27,13 @@ export interface UseWebSocketOptions extends ManagedClientOptions {
   /** An error was recorded in `lastError`. @default undefined */
   onError?: (error: LifelineError) => void
   /**
+   * Share one client with every component that passes the same URL and option values and `share: true`, without a
+   * provider (200 components, one socket). The first component's callbacks in the options are the ones the client
+   * calls; `onMessage`, `onOpen`, `onClose`, `onError` and `filter` stay per component. The socket closes 1 s after
+   * the last of them unmounts. @default false
+   */
+  share?: boolean
+  /**
    * Which messages may become `lastMessage` (others do not render; `onMessage` still sees every one). Always the
    * latest function. @default every message
    */
@@ -61,8 +68,8 @@ export function useWebSocket<T = unknown>(
   url?: string | UrlSource | null,
   options?: UseWebSocketOptions,
 ): UseWebSocketResult<T> {
-  const { onMessage, onOpen, onClose, onError, filter, ...connection } = options ?? {}
-  const managed = useManagedClient(url ?? null, connection)
+  const { onMessage, onOpen, onClose, onError, filter, share, ...connection } = options ?? {}
+  const managed = useManagedClient(url ?? null, connection, share)
   // No URL: the provider's client (the idle one while server rendering). `null`, or a URL while server rendering:
   // the idle one.
   const shared = useClientOrIdle(url === undefined ? undefined : idleClient)

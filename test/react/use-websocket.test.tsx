@@ -47,6 +47,11 @@ function Status(props: { url: string | null; options?: UseWebSocketOptions }): R
 
 const status = () => screen.getByTestId('status').textContent
 
+function Shared(props: { url: string; options?: UseWebSocketOptions }): ReactNode {
+  const { status } = useWebSocket(props.url, { environment: { WebSocket }, share: true, ...props.options })
+  return <span>{status}</span>
+}
+
 describe('useWebSocket', () => {
   it('opens exactly one server connection inside StrictMode and none after unmount', async () => {
     const view = render(
@@ -113,6 +118,42 @@ describe('useWebSocket', () => {
     await waitFor(() => expect(seen).toContain('hello'))
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(screen.getByTestId('last').textContent).toBe('{"n":1}')
+  })
+
+  it('share: 200 components with the same URL and options open one socket, closed after the last unmounts', async () => {
+    const many = Array.from({ length: 200 }, (_, index) => index)
+    const view = render(
+      <StrictMode>
+        {many.map((index) => (
+          <Shared key={index} url={server.url} />
+        ))}
+      </StrictMode>,
+    )
+    await waitFor(() => expect(screen.getAllByText('open')).toHaveLength(200))
+    expect(server.totalConnections).toBe(1)
+    expect(constructed).toBe(1)
+    view.unmount()
+    await waitFor(() => expect(server.connections).toBe(0), { timeout: 3000 })
+  })
+
+  it('share: a different URL or option values get their own client', async () => {
+    const other = await createEchoServer()
+    try {
+      render(
+        <>
+          <Shared url={server.url} />
+          <Shared url={server.url} />
+          <Shared url={other.url} />
+          <Shared url={server.url} options={{ heartbeat: true }} />
+        </>,
+      )
+      await waitFor(() => expect(screen.getAllByText('open')).toHaveLength(4))
+      expect(server.totalConnections).toBe(2)
+      expect(other.totalConnections).toBe(1)
+    } finally {
+      cleanup()
+      await other.close()
+    }
   })
 
   it('reconnects after the server restarts', async () => {

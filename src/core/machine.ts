@@ -243,7 +243,9 @@ const closed: Handler<'CLOSED'> = (state, event, env) => {
     case 'reconnect-spread':
       return retry(base, env, { spread: true, floorMs })
     case 'reconnect':
-      return retry(base, env, { floorMs })
+      // An open connection that ends abnormally (1006) is most often a server that crashed or was killed, dropping
+      // every client at once: spread the first retry like an announced restart, so they do not return in one second.
+      return retry(base, env, { floorMs, spread: state.status === 'open' && event.code === 1006 })
     default:
       return action satisfies never
   }

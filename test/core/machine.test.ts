@@ -237,14 +237,15 @@ describe('transition', () => {
       state = transition(state, events.OPENED, top).state
       state = transition(state, { type: 'CLOSED', code: 1006, reason: '', wasClean: false }, top).state
       expect(state.attempt).toBe(attempt)
-      expect(state.nextRetryAt! - NOW).toBeCloseTo(Math.min(MAX, MIN * 2 ** attempt), 0)
+      // An open connection closed with 1006 spreads over at least [MIN, 10·MIN] (a crash drops everyone at once).
+      expect(state.nextRetryAt! - NOW).toBeCloseTo(Math.max(10 * MIN, Math.min(MAX, MIN * 2 ** attempt)), 0)
       state = transition(state, events.RETRY_DUE, top).state
     }
     state = transition(state, events.OPENED, top).state
     state = transition(state, events.STABLE, top).state
     state = transition(state, { type: 'CLOSED', code: 1006, reason: '', wasClean: false }, top).state
     expect(state.attempt).toBe(1)
-    expect(state.nextRetryAt! - NOW).toBeLessThanOrEqual(MIN * 2)
+    expect(state.nextRetryAt! - NOW).toBeLessThanOrEqual(MIN * 10)
   })
 
   it('resets attempt, backoff, hold, token cap and error on RETRY, from every state', () => {
@@ -330,6 +331,8 @@ interface CloseCase {
   effects: string[]
   hold?: boolean
   errorCode?: string
+  /** The delay range when the connection was open, if it differs. */
+  fromOpen?: [number, number]
 }
 const backoff1: [number, number] = [MIN, 2 * MIN]
 const closeCases: CloseCase[] = [
@@ -339,7 +342,8 @@ const closeCases: CloseCase[] = [
   { code: 1003, status: 'reconnecting', delay: backoff1, effects: ['failOutbound'] },
   { code: 1004, status: 'reconnecting', delay: backoff1, effects: [] },
   { code: 1005, status: 'reconnecting', delay: backoff1, effects: [] },
-  { code: 1006, status: 'reconnecting', delay: backoff1, effects: [] },
+  // A crash drops every client at once: from open, the first retry spreads like an announced restart.
+  { code: 1006, status: 'reconnecting', delay: backoff1, fromOpen: [MIN, 10 * MIN], effects: [] },
   { code: 1007, status: 'reconnecting', delay: backoff1, effects: ['failOutbound'] },
   { code: 1008, status: 'failed', delay: null, effects: [], errorCode: 'CONNECTION_CLOSED' },
   { code: 1009, status: 'reconnecting', delay: backoff1, effects: ['failOutbound'] },
@@ -366,7 +370,8 @@ const closeGrid = (['open', 'connecting'] as const).flatMap((from) =>
 describe('transition: close codes (R12)', () => {
   it.each(closeGrid)(
     '$code from $from (random $random) → $status',
-    ({ from, random, code, status, delay, effects, hold, errorCode }) => {
+    ({ from, random, code, status, delay: anyDelay, fromOpen, effects, hold, errorCode }) => {
+      const delay = from === 'open' && fromOpen ? fromOpen : anyDelay
       const before = stateIn(from)
       const { state, effects: actual } = transition(
         before,

@@ -1,4 +1,5 @@
 import type { Diagnosis } from './diagnose'
+import { computeBackoff } from './backoff'
 import { createEmitter } from './emitter'
 import type { Fallback } from './fallback'
 import { resolveEnvironment, type Environment } from './environment'
@@ -89,6 +90,11 @@ export interface LifelineClient {
   dispose(): void
   /** Live timers, listeners and sockets (all zero after `dispose()`). */
   resources(): ClientResources
+  /**
+   * Wall time in epoch ms from the client's own clock (`environment.clock.now()`, `Date.now()` by default): the time
+   * `nextRetryAt` and `lastClose.at` are on, so a countdown to them reads this, not `Date.now()`.
+   */
+  now(): number
 }
 
 let clientCount = 0
@@ -176,6 +182,9 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   let heartbeat: Heartbeat | null = null
   let unwatch: (() => void) | null = null
   let cancelDrain: (() => void) | null = null
+  /** `nack{UNAVAILABLE}`s in a row, and the wait before the outbox sends again (docs/protocol.md §4). */
+  let deferrals = 0
+  let cancelDeferral: (() => void) | null = null
 
   let holders = 0
   let cancelLinger: (() => void) | null = null
@@ -539,7 +548,29 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     deliver: (data: InboundData) => emitter.emit('message', { data, receivedAt: env.clock.now() }),
     pong: () => heartbeat?.pong(),
     confirm(id) {
+      deferrals = 0
       outbox.confirm(id)
+      publish()
+    },
+    defer(id) {
+      outbox.defer(id)
+      if (!cancelDeferral) {
+        deferrals += 1
+        const context = {
+          attempt: deferrals,
+          minDelayMs: config.minDelayMs,
+          maxDelayMs: config.maxDelayMs,
+          previousDelayMs: config.minDelayMs,
+          random: env.random,
+        }
+        cancelDeferral = later(
+          () => {
+            cancelDeferral = null
+            flush()
+          },
+          computeBackoff('full-jitter', context),
+        )
+      }
       publish()
     },
     reject(id, error) {
@@ -570,7 +601,8 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     for (const item of outbox.expire(env.clock.now())) {
       reportFailed(item, lifelineError('MESSAGE_EXPIRED'))
     }
-    if (state.status !== 'open' || !transport || !restored) return
+    // The server asked for a pause: everything waits, so that order is kept and a struggling broker is not hammered.
+    if (state.status !== 'open' || !transport || !restored || cancelDeferral) return
     const items = outbox.queued()
     for (const item of items) {
       transport.send(protocol.encode(item))
@@ -801,6 +833,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       listeners.clear()
       emitter.clear()
     },
+    now: () => env.clock.now(),
     resources: () => ({
       timers: liveTimers.size,
       listeners: listeners.size + emitter.size() + (unwatch ? 2 : 0),

@@ -119,6 +119,7 @@ export function createScriptedClient(options: ScriptedClientOptions = {}): Scrip
     retain: () => () => undefined,
     dispose: () => undefined,
     resources: () => ({ timers: timer === null ? 0 : 1, listeners: listeners.size, sockets: 0 }),
+    now: () => Date.now(),
   }
 
   return {

@@ -50,6 +50,7 @@ export function createScriptedClient(initial: Partial<ConnectionSnapshot> = {}):
     retain: () => () => undefined,
     dispose: vi.fn(),
     resources: () => ({ timers: 0, listeners: listeners.size, sockets: 0 }),
+    now: () => Date.now(),
   }
   return {
     client,

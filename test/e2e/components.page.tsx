@@ -117,6 +117,7 @@ function scriptedClient(): LifelineClient {
     retain: () => nothing,
     dispose: nothing,
     resources: () => ({ timers: 0, listeners: listeners.size, sockets: 0 }),
+    now: () => Date.now(),
   }
 }
 

@@ -14,6 +14,8 @@ const entries = {
   core: 'src/core/index.ts',
   diagnose: 'src/core/diagnose.ts',
   server: 'src/server/index.ts',
+  // Its own entry so that `react-lifeline/server` (the memory broker) never imports ioredis.
+  'server-redis': 'src/server/redis/index.ts',
   testing: 'src/testing/index.ts',
   'testing-fakes': 'src/testing/fakes.ts',
 } as const

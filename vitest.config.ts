@@ -72,8 +72,21 @@ export default defineConfig({
           environment: 'node',
           globals: true,
           include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
-          exclude: ['**/node_modules/**', 'test/e2e/**', '**/*.browser.test.*'],
+          exclude: ['**/node_modules/**', 'test/e2e/**', 'test/cluster/**', '**/*.browser.test.*'],
           testTimeout: 15_000,
+        },
+      },
+      {
+        // Tests against real redis-server processes (test/support/redis.ts: a single server or a 3-master Cluster on
+        // free ports) and several server nodes. One file at a time: they start and kill processes on two cores.
+        test: {
+          name: 'cluster',
+          environment: 'node',
+          globals: true,
+          include: ['test/cluster/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       {

@@ -14,6 +14,8 @@ const preview: Preview = {
     layout: 'padded',
     // axe runs on every story in the Accessibility panel; 'error' makes violations fail story tests (addon-vitest).
     a11y: { test: 'error' },
+    // The Introduction (stories/Introduction.mdx) first: it is where a newcomer starts.
+    options: { storySort: { order: ['Introduction', 'Components', 'Hooks'] } },
   },
 }
 

@@ -15,8 +15,9 @@
 // Also measured (information, not a target): "plain + DOM per frame", the plain page also writing each count into the
 // DOM once per animation frame, i.e. the cost of showing the count without React or the library.
 //
-// Options: --runs N (default 3), --quick (a tenth of the messages), --only small,1kb,fanout,latency,longpoll
-//          (workloads; `longpoll` names those with a long-poll row: small, 1kb, latency),
+// Options: --runs N (default 3), --quick (a tenth of the messages), --only small,1kb,fanout,latency,longpoll,cluster
+//          (workloads; `longpoll` names those with a long-poll row: small, 1kb, latency; `cluster` is the Node-only
+//          bench of 3 node processes over Redis beside 1 node with the memory broker, see bench/cluster.mjs),
 //          --no-longpoll (skip the long-poll rows), --no-dom-baseline (skip the plain + DOM variant),
 //          --src DIR (library sources to bundle, default src; for trying a change in a scratch copy),
 //          --max-buffered BYTES (the server's maxBufferedBytes; default 256 MiB),
@@ -32,6 +33,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { findChromium } from '../scripts/find-chromium.mjs'
 import { launchChromium, openTab } from './chromium.mjs'
+import { runClusterBench } from './cluster.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const benchTmp = join(root, '.tmp', `bench-${process.pid}`)
@@ -119,7 +121,8 @@ const messagesFor = (workload, variant) =>
  * rows and the latency workload add (their publishing time, plus page loads and margin), so a stall cannot hang it.
  */
 const TOTAL_TIMEOUT_MS =
-  290_000 +
+  (workloads.length > 0 ? 290_000 : 0) +
+  (args.only?.includes('cluster') ? 300_000 : 0) +
   workloads.reduce((total, workload) => {
     if (workload.kind === 'latency') {
       return total + args.runs * workload.variants.length * ((workload.messages / workload.rate) * 1000 + 5_000)
@@ -157,7 +160,8 @@ const deadline = setTimeout(() => {
 deadline.unref()
 
 try {
-  await main()
+  if (args.only?.includes('cluster')) await runClusterBench(cleanups)
+  if (workloads.length > 0) await main()
   clearTimeout(deadline)
 } catch (error) {
   process.stderr.write(`[bench] failed: ${error.stack ?? error}\n`)
@@ -750,7 +754,7 @@ function parseArgs(argv) {
 
 /** `--only` names workloads; `longpoll` stands for those with a long-poll row (small, 1kb, latency). */
 function parseOnly(value) {
-  const names = ['small', '1kb', 'fanout', 'latency']
+  const names = ['small', '1kb', 'fanout', 'latency', 'cluster']
   const selected = new Set()
   for (const name of value.split(',').filter(Boolean)) {
     if (name === 'longpoll') for (const key of ['small', '1kb', 'latency']) selected.add(key)

@@ -2,8 +2,8 @@
 // (createLifelineServer, through the testing kit's createTestServer) behind the fault proxy, plus an HTTP control API
 // on a port of its own for the stories' fault panel. Node only. scripts/start.mjs bundles this file with esbuild on
 // the fly; the vitest global setup imports it directly.
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createFaultProxy, createTestServer, type FaultProxy, type TestServer } from '../src/testing'
+import { startControlApi, type ControlAction } from './control-api'
 
 /** Options of {@link startLifelineDevServer}. */
 export interface LifelineDevServerOptions {
@@ -28,6 +28,8 @@ export interface LifelineDevServerOptions {
 
 /** What the control API reports (`GET /__control/state`, and after every action). */
 export interface LifelineDevServerState {
+  /** One server (`npm start`); `npm run start:cluster` answers `'cluster'` (scripts/lifeline-cluster-dev-server.ts). */
+  mode: 'single'
   /** False after `kill` until `restart`: connections are dropped and refused. */
   up: boolean
   /** True while the proxy drops every byte (half-open links). */
@@ -63,7 +65,6 @@ export interface LifelineDevServer {
 }
 
 const HOST = '127.0.0.1'
-const CONTROL = '/__control'
 
 /** Close codes the panel may send, each with the reason the server gives. */
 const closeReasons: Readonly<Record<number, string>> = {
@@ -75,25 +76,6 @@ const closeReasons: Readonly<Record<number, string>> = {
   4001: 'token expired',
   4002: '{"retryAfterMs":5000}',
   4003: 'session expired',
-}
-
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, HOST, () => {
-      server.off('error', reject)
-      resolve((server.address() as { port: number }).port)
-    })
-  })
-}
-
-async function listenPreferring(server: Server, port: number): Promise<number> {
-  try {
-    return await listen(server, port)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
-    return listen(server, 0)
-  }
 }
 
 /** A proxy on `preferred` when that port is free, else on one the system picks. */
@@ -129,6 +111,7 @@ export async function startLifelineDevServer(options: LifelineDevServerOptions):
   }
 
   const state = (): LifelineDevServerState => ({
+    mode: 'single',
     up: server.listening,
     blackholed: proxy.faults.blackhole,
     rejectStatus,
@@ -140,7 +123,7 @@ export async function startLifelineDevServer(options: LifelineDevServerOptions):
   })
 
   /** Each action returns an error message for bad input, else nothing. */
-  const actions: Record<string, (query: URLSearchParams) => Promise<string | void> | string | void> = {
+  const actions: Record<string, ControlAction> = {
     kill: async () => {
       cancelRestart()
       await server.kill()
@@ -198,63 +181,25 @@ export async function startLifelineDevServer(options: LifelineDevServerOptions):
     },
   }
 
-  const answer = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    response.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers })
-    response.end(JSON.stringify(body))
-  }
-
-  let controlPort = 0
-  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const requestUrl = new URL(request.url ?? '/', 'http://localhost')
-    // DNS rebinding: only the loopback names of this port.
-    if (![`${HOST}:${String(controlPort)}`, `localhost:${String(controlPort)}`].includes(request.headers.host ?? '')) {
-      return answer(response, 421, { error: 'Wrong Host' })
-    }
-    const origin = request.headers.origin
-    const cors: Record<string, string> = {}
-    if (origin !== undefined) {
-      if (!allowedOrigins.includes(origin)) return answer(response, 403, { error: `Origin ${origin} not allowed` })
-      Object.assign(cors, { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' })
-    }
-    if (request.method === 'OPTIONS') {
-      response.writeHead(204, { ...cors, 'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Max-Age': '600' })
-      return void response.end()
-    }
-    if (!requestUrl.pathname.startsWith(`${CONTROL}/`)) return answer(response, 404, { error: 'Not found' }, cors)
-    const name = requestUrl.pathname.slice(CONTROL.length + 1)
-    if (name === 'state') {
-      if (request.method !== 'GET') return answer(response, 405, { error: 'Use GET' }, { ...cors, Allow: 'GET' })
-      return answer(response, 200, { state: state() }, cors)
-    }
-    const action = Object.hasOwn(actions, name) ? actions[name] : undefined
-    if (!action) return answer(response, 404, { error: `Unknown control action ${name}` }, cors)
-    if (request.method !== 'POST') return answer(response, 405, { error: 'Use POST' }, { ...cors, Allow: 'POST' })
-    const problem = await action(requestUrl.searchParams)
-    if (problem) return answer(response, 400, { error: problem }, cors)
-    log(`${name}${requestUrl.search}`)
-    return answer(response, 200, { action: name, state: state() }, cors)
-  }
-
-  const control = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error)
-      if (!response.headersSent) answer(response, 500, { error: message || STATUS_CODES[500] })
-    })
+  const control = await startControlApi({
+    allowedOrigins,
+    ...(options.controlPort === undefined ? {} : { port: options.controlPort }),
+    state,
+    actions,
+    log,
   })
-  controlPort = await listenPreferring(control, options.controlPort ?? 0)
 
   let closing: Promise<void> | null = null
   return {
     url,
-    controlUrl: `http://${HOST}:${String(controlPort)}${CONTROL}`,
+    controlUrl: control.url,
     server,
     proxy,
     state,
     close() {
       closing ??= (async () => {
         cancelRestart()
-        control.closeAllConnections()
-        await new Promise<void>((resolve) => control.close(() => resolve()))
+        await control.close()
         await proxy.close()
         await server.close()
       })()

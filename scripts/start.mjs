@@ -7,6 +7,10 @@
 //   2. The useWebSocket playground's echo server (`ws`) with its control API (scripts/echo-dev-server.mjs).
 //   3. `storybook dev`, told the URLs through STORYBOOK_LIFELINE_URL, STORYBOOK_LIFELINE_CONTROL_URL and
 //      STORYBOOK_LIFELINE_ECHO_URL (Storybook inlines STORYBOOK_* variables as `import.meta.env.STORYBOOK_*`).
+// `npm run start:cluster` (`--cluster`): in place of 1., Redis (temporary directory, free port) + three node processes
+// over createRedisBroker + the fault proxy as a round-robin balancer in front of them, with the same control API plus
+// kill-node / restart-node / stop-redis / start-redis (scripts/lifeline-cluster-dev-server.ts); the fault panel shows
+// their buttons when the API says `mode: 'cluster'`.
 // Ctrl+C (SIGINT) or SIGTERM stops all of them; when Storybook exits on its own, the servers stop with it.
 // Env: LIFELINE_ECHO_PORT (default 8787), LIFELINE_SERVER_PORT (8788, the proxy clients connect to),
 // LIFELINE_CONTROL_PORT (8789), LIFELINE_STORYBOOK_PORT (6006); a busy port is swapped for a free one. Extra arguments
@@ -25,6 +29,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const HOST = '127.0.0.1'
 const STORY_PATH = '/story/components-connectionbanner--live'
 const READY_TIMEOUT_MS = 180_000
+const CLUSTER = process.argv.includes('--cluster')
 const STOP_TIMEOUT_MS = 10_000
 
 const say = (line) => process.stdout.write(`[start] ${line}\n`)
@@ -79,9 +84,10 @@ async function waitUntilServed(url, child) {
 async function loadLifelineDevServer() {
   const outdir = join(root, '.tmp', 'start')
   mkdirSync(outdir, { recursive: true })
-  const outfile = join(outdir, 'lifeline-dev-server.mjs')
+  const name = CLUSTER ? 'lifeline-cluster-dev-server' : 'lifeline-dev-server'
+  const outfile = join(outdir, `${name}.mjs`)
   await build({
-    entryPoints: [join(root, 'scripts', 'lifeline-dev-server.ts')],
+    entryPoints: [join(root, 'scripts', `${name}.ts`)],
     bundle: true,
     outfile,
     format: 'esm',
@@ -97,14 +103,16 @@ async function main() {
   const started = performance.now()
   const sbPort = await storybookPort(portFromEnv('LIFELINE_STORYBOOK_PORT', 6006))
   const origins = [`http://${HOST}:${sbPort}`, `http://localhost:${sbPort}`, `http://[::1]:${sbPort}`]
-  const { startLifelineDevServer } = await loadLifelineDevServer()
-  const lifeline = await startLifelineDevServer({
+  const loaded = await loadLifelineDevServer()
+  const startServer = CLUSTER ? loaded.startLifelineClusterDevServer : loaded.startLifelineDevServer
+  const lifeline = await startServer({
     allowedOrigins: origins,
     port: portFromEnv('LIFELINE_SERVER_PORT', 8788),
     controlPort: portFromEnv('LIFELINE_CONTROL_PORT', 8789),
     log: (line) => say(`lifeline: ${line} → ${describeLifeline(lifeline.state())}`),
   })
-  say(`Lifeline server: ${lifeline.url} via the fault proxy (control API ${lifeline.controlUrl}/state)`)
+  const via = CLUSTER ? `the balancer over ${lifeline.nodes.length} nodes and Redis` : 'the fault proxy'
+  say(`Lifeline server: ${lifeline.url} via ${via} (control API ${lifeline.controlUrl}/state)`)
   let echo
   try {
     echo = await startEchoServer({ port: portFromEnv('LIFELINE_ECHO_PORT', 8787), allowedOrigins: () => origins })
@@ -115,7 +123,7 @@ async function main() {
   say(`Echo server: ${echo.url}  (control API ${echo.controlUrl}/state)`)
 
   const args = [storybookBin(), 'dev', '-p', String(sbPort), '--exact-port', '--no-open', '--ci']
-  args.push('--no-version-updates', ...process.argv.slice(2))
+  args.push('--no-version-updates', ...process.argv.slice(2).filter((arg) => arg !== '--cluster'))
   const child = spawn(process.execPath, args, {
     cwd: root,
     stdio: 'inherit',
@@ -192,7 +200,11 @@ function describeLifeline(state) {
     state.rejectStatus !== null && `rejecting ${state.rejectStatus}`,
     state.webSocketBlocked && 'WebSocket blocked',
   ].filter(Boolean)
-  return `${faults.join(', ')}, ${state.connections} WebSocket connections`
+  const cluster =
+    state.mode === 'cluster'
+      ? `; nodes ${state.nodes.map((node) => `${node.index}:${node.up ? 'up' : 'killed'}`).join(' ')}, Redis ${state.redisUp ? 'up' : 'stopped'}`
+      : ''
+  return `${faults.join(', ')}, ${state.connections} WebSocket connections${cluster}`
 }
 
 main().catch((error) => {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: the unit project (Node + jsdom, including the size budgets and layer rules), the package project (the
+// `npm test`: the unit project (Node + jsdom, including the size budgets and layer rules), the cluster project (real
+// redis-server processes and several server nodes), the package project (the
 // packed tarball: attw, publint, require/import and tsc in a fresh project; builds dist/ first when it is stale), then
 // the examples project (examples/vite and examples/next installed from the tarball with `npm ci`, built, served and
 // walked through a server outage in Chromium), then
@@ -29,7 +30,7 @@ const env = {
 }
 for (const dir of [reportsDir, env.TMPDIR, env.XDG_CONFIG_HOME, env.XDG_CACHE_HOME]) mkdirSync(dir, { recursive: true })
 
-const projects = ['unit', 'package', 'examples', 'e2e-node', 'browser', 'storybook']
+const projects = ['unit', 'cluster', 'package', 'examples', 'e2e-node', 'browser', 'storybook']
 
 /**
  * Resolves the browser once here (installing one when missing) so the choice is logged once; vitest's config reads it

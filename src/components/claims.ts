@@ -25,7 +25,7 @@ function claimsOf(client: LifelineClient): Claims {
 const useIsomorphicLayoutEffect = typeof document === 'undefined' ? useEffect : useLayoutEffect
 
 /** Holds `claim` for `client` while `held` (ref-counted: StrictMode's double effects and several holders are fine). */
-export function useHoldClaim(client: LifelineClient | null, claim: Claim, held: boolean): void {
+export function useHoldClaim(client: LifelineClient | null | undefined, claim: Claim, held: boolean): void {
   useIsomorphicLayoutEffect(() => {
     if (!client || !held) return
     const claims = claimsOf(client)

@@ -1,12 +1,12 @@
 'use client'
-import { createContext, useEffect, useState, type ComponentPropsWithoutRef } from 'react'
+import { createContext, forwardRef, useEffect, useState, type ComponentPropsWithoutRef } from 'react'
 import type { ConnectionSnapshot, Diagnosis, LifelineClient } from '../core'
 import { useClaimed } from './claims'
-import { createAnnouncer, createPart, createRoot, mergeLabels, useSnapshot, withParts } from './parts'
+import { createAnnouncer, createPart, createRoot, mergeLabels, nameParts, useSnapshot } from './parts'
 import { formatDuration, useCountdown } from './use-countdown'
 
 /**
- * What the banner is telling the user (its root's `data-state`, or `hidden`):
+ * What the banner is telling the user (the `data-state` of its root and of every part, or `hidden`):
  * - `offline`: the device has no network; nothing is attempted until it comes back.
  * - `reconnecting`: the connection was lost; an attempt is scheduled (with a countdown) or running.
  * - `degraded`: connected, but through the slower HTTP long-poll fallback.
@@ -140,12 +140,12 @@ function messageOf(
 }
 
 interface BannerContext {
-  /** The state shown, `null` while hidden (healthy, not yet `showAfterMs`, or dismissed). */
-  state: ConnectionBannerState | null
-  /** Read by parts only while a state is shown, which needs a client and its snapshot. */
-  snapshot: ConnectionSnapshot
+  /** The state shown, `hidden` while healthy, not yet `showAfterMs`, or dismissed. */
+  state: ConnectionBannerState | 'hidden'
+  /** `null` while server rendering under a provider that creates its client on mount. */
+  snapshot: ConnectionSnapshot | null
   labels: ConnectionBannerLabels
-  client: LifelineClient
+  client: LifelineClient | null
   /** The sentence of the shown state. */
   message: string
   /** Time to the next attempt while shown (and no ReconnectCountdown of the client shows it), else `null`. */
@@ -174,10 +174,12 @@ export interface ConnectionBannerProps extends ComponentPropsWithoutRef<'div'> {
 /**
  * The banner's root: a `<div>` with `data-state` (a {@link ConnectionBannerState}, or `hidden`), always rendered so
  * its `Announcer` stays mounted; while hidden, the other parts render nothing and the root is `display: contents`.
+ * Every part carries the same `data-state`.
  */
 const Root = /* @__PURE__ */ createRoot(
   'banner',
   Context,
+  'hidden',
   function useBanner({ client: explicit, showAfterMs = 1000, labels: overrides, ...rest }: ConnectionBannerProps) {
     const [client, snapshot] = useSnapshot(explicit)
     const labels = mergeLabels(defaultConnectionBannerLabels, overrides)
@@ -199,37 +201,37 @@ const Root = /* @__PURE__ */ createRoot(
     // A new trouble not shown yet ends the last episode: no "restored" after a blip nobody saw.
     if (wasShown !== (shown !== null) && troubled) setWasShown(shown !== null)
     // Counted from when the trouble began (not from when it shows), so the whole wait is the one the client chose.
-    const { remainingMs, totalMs } = useCountdown(troubled ? snapshot!.nextRetryAt : null)
+    const { remainingMs, totalMs } = useCountdown((current && snapshot?.nextRetryAt) ?? null, client)
     // A ReconnectCountdown of this client shows the time already: say it once.
     const timeShownElsewhere = useClaimed(client, 'countdown-time')
-    const sentence = shown && messageOf(shown, snapshot!, labels, totalMs)
+    const sentence = shown && snapshot && messageOf(shown, snapshot, labels, totalMs)
     const message = sentence || (wasShown ? labels.reconnected : '')
     const terminal = shown === 'failed'
-    const state = shown !== dismissed ? shown : null
+    const state = (shown !== dismissed && shown) || 'hidden'
     const value: BannerContext = {
       state,
-      snapshot: snapshot!,
+      snapshot,
       labels,
-      client: client!,
+      client,
       message: sentence || '',
-      remainingMs: state && !timeShownElsewhere ? remainingMs : null,
+      remainingMs: state != 'hidden' && !timeShownElsewhere ? remainingMs : null,
       dismiss: () => setDismissed(current),
       polite: terminal ? '' : message,
       assertive: terminal ? message : '',
     }
-    return [value, state ?? 'hidden', rest, !state]
+    return [value, rest]
   },
 )
 
 /** The live regions (visually hidden): the state's sentence, politely; a terminal failure, assertively. */
-const Announcer = /* @__PURE__ */ createAnnouncer('banner-announcer', Context, (banner) => banner)
+const Announcer = /* @__PURE__ */ createAnnouncer('banner-announcer', Context)
 
 /** The sentence for the state (a `<p>`); children replace it. */
 const Message = /* @__PURE__ */ createPart(
   'p',
   'banner-message',
   Context,
-  ({ state, message }) => state && { children: message },
+  ({ state, message }) => state != 'hidden' && { children: message },
 )
 
 /**
@@ -252,13 +254,13 @@ const RetryButton = /* @__PURE__ */ createPart(
   'banner-retry',
   Context,
   ({ state, snapshot, labels, client }) =>
-    !!state &&
-    state !== 'degraded' && {
+    state != 'hidden' &&
+    state != 'degraded' && {
       children: labels.retry,
-      'aria-disabled': snapshot.status === 'connecting' || undefined,
-      onClick: () => client.retry(),
+      'aria-disabled': snapshot?.status === 'connecting' || undefined,
+      onClick: () => client?.retry(),
     },
-  ({ client }) => [client, 'banner-retry'],
+  true,
 )
 
 /** Hides the banner until its state changes (a `<button>`). */
@@ -266,8 +268,21 @@ const DismissButton = /* @__PURE__ */ createPart(
   'button',
   'banner-dismiss',
   Context,
-  ({ state, labels, dismiss }) => !!state && { children: labels.dismiss, onClick: dismiss },
+  ({ state, labels, dismiss }) => state != 'hidden' && { children: labels.dismiss, onClick: dismiss },
 )
+
+/** The drop-in: the root with, in order, `Announcer`, `Message`, `Countdown`, `RetryButton` and `DismissButton`. */
+const DropIn = /* @__PURE__ */ forwardRef<HTMLDivElement, Omit<ConnectionBannerProps, 'children'>>((props, ref) => (
+  <Root {...props} ref={ref}>
+    <Announcer />
+    <Message />
+    <Countdown />
+    <RetryButton />
+    <DismissButton />
+  </Root>
+))
+
+const parts = { Root, Announcer, Message, Countdown, RetryButton, DismissButton }
 
 /**
  * Tells users what is happening to the connection, in plain words: offline, reconnecting (with a countdown), slow
@@ -278,7 +293,6 @@ const DismissButton = /* @__PURE__ */ createPart(
  * `Root`, `Announcer`, `Message`, `Countdown`, `RetryButton`, `DismissButton`.
  * @example <ConnectionBanner showAfterMs={2000} labels={{ offline: 'No network.' }} />
  */
-export const ConnectionBanner = /* @__PURE__ */ withParts(
-  { Root, Announcer, Message, Countdown, RetryButton, DismissButton },
-  5,
-)
+export const ConnectionBanner = /* @__PURE__ */ Object.assign(DropIn, parts)
+
+if (process.env.NODE_ENV !== 'production') nameParts('ConnectionBanner', DropIn, parts, { Root: Context })

@@ -6,14 +6,20 @@ import {
   useId,
   useState,
   type ComponentPropsWithoutRef,
+  type ForwardRefExoticComponent,
   type ReactNode,
+  type RefAttributes,
   type SyntheticEvent,
 } from 'react'
 import type { LifelineClient, OutboxItem } from '../core'
 import { useOutbox, type UseOutboxResult } from '../react'
-import { createAnnouncer, createPart, createRoot, mergeLabels, useRequired, withParts } from './parts'
+import { createAnnouncer, createPart, createRoot, mergeLabels, nameParts, useRequired } from './parts'
 
-/** Whether the outbox holds anything (its root's `data-state`): `empty`, `waiting` (none failed), or `failed`. */
+/**
+ * Whether the outbox holds anything: `empty`, `waiting` (none failed), or `failed`. The `data-state` of the root and
+ * every part, except `Details` (`open` or `closed`, as any disclosure) and `Item` with its parts (the item's own state:
+ * `queued`, `sending`, `failed`).
+ */
 export type OfflineQueueState = 'empty' | 'waiting' | 'failed'
 
 /** Every text of {@link OfflineQueue}. Pass any subset as `labels`; the rest stay English. */
@@ -76,6 +82,7 @@ export const defaultOfflineQueueLabels: OfflineQueueLabels = {
 }
 
 interface QueueContext extends UseOutboxResult {
+  state: OfflineQueueState
   labels: OfflineQueueLabels
   formatItem: ((item: OutboxItem, preview: string) => ReactNode) | undefined
   /** Whether the `<details>` is open (the list renders its items only then). */
@@ -84,12 +91,13 @@ interface QueueContext extends UseOutboxResult {
   /** Items queued or sending. */
   pending: readonly OutboxItem[]
   failed: number
-  /** Failed count last announced: it only grows (or resets at 0), so retries and discards are not announced. */
-  announced: number
+  /** What the `Announcer` says: the failed count, when it grows. */
+  polite: string
 }
 
-/** An item's parts see the queue and their item. */
-interface ItemContext extends QueueContext {
+/** An item's parts see the queue and their item, and carry its state. */
+interface ItemContext extends Omit<QueueContext, 'state'> {
+  state: OutboxItem['state']
   item: OutboxItem
   previewId: string
 }
@@ -127,6 +135,7 @@ export interface OfflineQueueProps extends ComponentPropsWithoutRef<'div'> {
 const Root = /* @__PURE__ */ createRoot(
   'queue',
   Context,
+  'empty',
   function useOfflineQueue({ client, labels, defaultExpanded = false, formatItem, ...rest }: OfflineQueueProps) {
     const outbox = useOutbox(client)
     const [open, setOpen] = useState(defaultExpanded)
@@ -134,25 +143,26 @@ const Root = /* @__PURE__ */ createRoot(
     const pending = outbox.items.filter((item) => item.state !== 'failed')
     const failed = outbox.items.length - pending.length
     if (failed > announced || (!failed && announced)) setAnnounced(failed)
+    const state: OfflineQueueState = failed ? 'failed' : pending.length ? 'waiting' : 'empty'
+    const merged = mergeLabels(defaultOfflineQueueLabels, labels)
     const value: QueueContext = {
       ...outbox,
-      labels: mergeLabels(defaultOfflineQueueLabels, labels),
+      state,
+      labels: merged,
       formatItem,
       open,
       setOpen,
       pending,
       failed,
-      announced,
+      // The failed count last reached: it only grows (or resets at 0), so retries and discards are not announced.
+      polite: announced ? merged.failedCount(announced) : '',
     }
-    const state: OfflineQueueState = failed ? 'failed' : pending.length ? 'waiting' : 'empty'
-    return [value, state, rest, state === 'empty']
+    return [value, rest]
   },
 )
 
 /** A visually hidden live region: announces, politely, when more messages fail. */
-const Announcer = /* @__PURE__ */ createAnnouncer('queue-announcer', Context, ({ announced, labels }) => ({
-  polite: announced ? labels.failedCount(announced) : '',
-}))
+const Announcer = /* @__PURE__ */ createAnnouncer('queue-announcer', Context)
 
 /**
  * The collapsed summary that opens the list: "3 messages waiting to send (1.2 kB). 1 message could not be sent." (a
@@ -187,20 +197,21 @@ export interface OfflineQueueListProps extends Omit<ComponentPropsWithoutRef<'ul
 }
 
 /** The messages, oldest first (a `<ul>`, inside `Details`; its items are rendered only while that is open). */
-const List = /* @__PURE__ */ forwardRef<HTMLUListElement, OfflineQueueListProps>(function OfflineQueueList(
-  { children, ...props },
-  ref,
-) {
-  const { items, open, labels } = useRequired(Context)
-  return (
-    <ul ref={ref} data-lifeline="queue-list" aria-label={labels.list} {...props}>
-      {open &&
-        items.map((item) =>
-          children ? <Fragment key={item.id}>{children(item)}</Fragment> : <Item key={item.id} item={item} />,
-        )}
-    </ul>
-  )
-})
+const List: ForwardRefExoticComponent<OfflineQueueListProps & RefAttributes<HTMLUListElement>> =
+  /* @__PURE__ */ forwardRef<HTMLUListElement, OfflineQueueListProps>(function OfflineQueueList(
+    { children, ...props },
+    ref,
+  ) {
+    const { items, open, labels, state } = useRequired(Context, List)
+    return (
+      <ul ref={ref} data-lifeline="queue-list" data-state={state} aria-label={labels.list} {...props}>
+        {open &&
+          items.map((item) =>
+            children ? <Fragment key={item.id}>{children(item)}</Fragment> : <Item key={item.id} item={item} />,
+          )}
+      </ul>
+    )
+  })
 
 /**
  * The disclosure (a `<details>`, `data-state` open or closed); by default it holds `Summary` and `List`. Rendered only
@@ -232,27 +243,25 @@ export interface OfflineQueueItemProps extends ComponentPropsWithoutRef<'li'> {
  * One message (an `<li>` with `data-state` queued, sending or failed). Default children: preview, size, state, and
  * retry (when failed) and discard buttons.
  */
-const Item = /* @__PURE__ */ forwardRef<HTMLLIElement, OfflineQueueItemProps>(function OfflineQueueItem(
-  { item, ...props },
-  ref,
-) {
-  const previewId = useId()
-  return (
-    <ItemContext.Provider value={{ ...useRequired(Context), item, previewId }}>
-      <li ref={ref} data-lifeline="queue-item" data-state={item.state} {...props}>
-        {props.children ?? (
-          <>
-            <ItemPreview />
-            <ItemSize />
-            <ItemStatus />
-            <ItemRetryButton />
-            <ItemDiscardButton />
-          </>
-        )}
-      </li>
-    </ItemContext.Provider>
-  )
-})
+const Item: ForwardRefExoticComponent<OfflineQueueItemProps & RefAttributes<HTMLLIElement>> =
+  /* @__PURE__ */ forwardRef<HTMLLIElement, OfflineQueueItemProps>(function OfflineQueueItem({ item, ...props }, ref) {
+    const previewId = useId()
+    return (
+      <ItemContext.Provider value={{ ...useRequired(Context, Item), state: item.state, item, previewId }}>
+        <li ref={ref} data-lifeline="queue-item" data-state={item.state} {...props}>
+          {props.children ?? (
+            <>
+              <ItemPreview />
+              <ItemSize />
+              <ItemStatus />
+              <ItemRetryButton />
+              <ItemDiscardButton />
+            </>
+          )}
+        </li>
+      </ItemContext.Provider>
+    )
+  })
 
 /** Longest preview in characters; longer text ends with `…`. */
 const PREVIEW_LENGTH = 60
@@ -345,6 +354,32 @@ const ItemDiscardButton = /* @__PURE__ */ createPart(
   }),
 )
 
+/** The drop-in: the root with, in order, `Announcer`, `Details`, `RetryAllButton` and `DiscardAllButton`. */
+const DropIn = /* @__PURE__ */ forwardRef<HTMLDivElement, Omit<OfflineQueueProps, 'children'>>((props, ref) => (
+  <Root {...props} ref={ref}>
+    <Announcer />
+    <Details />
+    <RetryAllButton />
+    <DiscardAllButton />
+  </Root>
+))
+
+const parts = {
+  Root,
+  Announcer,
+  Details,
+  RetryAllButton,
+  DiscardAllButton,
+  Summary,
+  List,
+  Item,
+  ItemPreview,
+  ItemSize,
+  ItemStatus,
+  ItemRetryButton,
+  ItemDiscardButton,
+}
+
 /**
  * The outbox for users: a collapsed summary ("3 messages waiting to send (1.2 kB).") that opens the list of messages
  * with their size and state (waiting, sending, failed with the reason), with retry and discard per message and for
@@ -354,21 +389,7 @@ const ItemDiscardButton = /* @__PURE__ */ createPart(
  * `ItemStatus`, `ItemRetryButton`, `ItemDiscardButton`.
  * @example <OfflineQueue defaultExpanded labels={{ list: 'Outbox' }} />
  */
-export const OfflineQueue = /* @__PURE__ */ withParts(
-  {
-    Root,
-    Announcer,
-    Details,
-    RetryAllButton,
-    DiscardAllButton,
-    Summary,
-    List,
-    Item,
-    ItemPreview,
-    ItemSize,
-    ItemStatus,
-    ItemRetryButton,
-    ItemDiscardButton,
-  },
-  4,
-)
+export const OfflineQueue = /* @__PURE__ */ Object.assign(DropIn, parts)
+
+if (process.env.NODE_ENV !== 'production')
+  nameParts('OfflineQueue', DropIn, parts, { Root: Context, Item: ItemContext })

@@ -6,17 +6,15 @@ import {
   useEffect,
   useState,
   useSyncExternalStore,
-  type ComponentProps,
   type ComponentPropsWithoutRef,
   type ComponentRef,
-  type ComponentType,
   type Context,
   type CSSProperties,
   type ForwardRefExoticComponent,
   type SyntheticEvent,
   type RefAttributes,
 } from 'react'
-import type { ConnectionSnapshot, LifelineClient } from '../core'
+import { lifelineError, type ConnectionSnapshot, type LifelineClient } from '../core'
 import { useOptionalLifelineClient } from '../react'
 import { useHoldClaim, type Claim } from './claims'
 
@@ -38,33 +36,62 @@ type Defaults<T extends Tag> = ComponentPropsWithoutRef<T> & Record<`data-${stri
 
 type Handler = (event: SyntheticEvent) => void
 
-/** The value of a component's context, or a clear error when a part is used outside its root. */
-export function useRequired<C>(context: Context<C | null>): C {
+/**
+ * What every part's context carries: `state`, the `data-state` of its root (or item) and of the part itself (a
+ * part's defaults may say otherwise, as `Details` says `open` or `closed`).
+ */
+export interface Stateful {
+  state: string
+  /** The client, for a part that holds a claim. */
+  client?: LifelineClient | null
+}
+
+/** A component or context named by {@link nameParts}. */
+interface Named {
+  displayName?: string | undefined
+}
+
+/**
+ * The value of a part's context. Outside its root it throws `PART_OUTSIDE_ROOT`; in development builds its message
+ * names both as written in JSX: "<ConnectionBanner.Message> must be used inside <ConnectionBanner.Root>".
+ */
+export function useRequired<C>(context: Context<C | null>, part: Named): C {
   const value = useContext(context)
-  if (!value) throw new Error('react-lifeline: a part is outside its Root')
-  return value
+  if (value) return value
+  // Inline check, so that bundlers drop the names and the sentence from production builds (as they drop the hints).
+  throw lifelineError('PART_OUTSIDE_ROOT', process.env.NODE_ENV !== 'production' ? outside(context, part) : undefined)
+}
+
+/** The sentence of `PART_OUTSIDE_ROOT`, from the names {@link nameParts} gave the part and its root's context. */
+function outside(context: Named, part: Named): string {
+  const root = context.displayName ?? ''
+  const component = root.slice(0, root.indexOf('.'))
+  return `<${part.displayName?.replace(component, component + '.')}> must be used inside <${root}>`
 }
 
 /**
  * Makes a part named `name` (its `data-lifeline` attribute) that reads `context` and renders `render(value)`, or
- * nothing when that is `null` or `false`. A `<button>` part is a `type="button"`. With `claims`, the part holds that
- * claim for its client while it renders something (see `claims.ts`).
+ * nothing when that is `null` or `false`. A `<button>` part is a `type="button"`. With `claims`, the part holds the
+ * claim of its own name (`countdown-time`, `banner-retry`) for its client while it renders something (see
+ * `claims.ts`).
  */
-export function createPart<T extends Tag, C>(
+export function createPart<T extends Tag, C extends Stateful>(
   tag: T,
   name: string,
   context: Context<C | null>,
   render: (value: C) => Defaults<T> | null | false,
-  claims?: (value: C) => [client: LifelineClient | null, claim: Claim],
+  claims?: boolean,
 ): Part<T> {
-  return forwardRef<ComponentRef<T>, ComponentPropsWithoutRef<T>>(function Part(props, ref) {
-    const value = useRequired(context)
+  // Anonymous on purpose: in development React names it after the part's displayName (set by `nameParts`), so
+  // component stacks say `ConnectionBannerMessage`, not `Part`.
+  const part: Part<T> = forwardRef<ComponentRef<T>, ComponentPropsWithoutRef<T>>((props, ref) => {
+    const value = useRequired(context, part)
     const defaults = render(value) as Record<string, Handler> | false | null
-    const [client, claim] = claims?.(value) ?? [null, 'banner-retry']
-    useHoldClaim(client, claim, !!defaults)
+    useHoldClaim(claims ? value.client : null, name as Claim, !!defaults)
     if (!defaults) return null
     const merged: Record<string, unknown> = {
       type: tag === 'button' ? tag : undefined,
+      'data-state': value.state,
       ...defaults,
       'data-lifeline': name,
       ...props,
@@ -72,7 +99,7 @@ export function createPart<T extends Tag, C>(
       children: props.children ?? defaults.children,
     }
     for (const key in defaults) {
-      const own = defaults[key]!
+      const own = defaults[key] as Handler
       const theirs = (props as Record<string, Handler>)[key]
       if (key.startsWith('on')) {
         merged[key] = (event: SyntheticEvent) => {
@@ -83,6 +110,7 @@ export function createPart<T extends Tag, C>(
     }
     return createElement(tag, merged)
   }) as Part<T>
+  return part
 }
 
 /** The props every root takes: a `<div>`'s, without children (the drop-in supplies them). */
@@ -92,43 +120,43 @@ type DivProps = ComponentPropsWithoutRef<'div'>
 const boxless: CSSProperties = { display: 'contents' }
 
 /**
- * Makes a component's root: a `<div data-lifeline={name} data-state={state}>` providing `context`. `use` reads the
- * root's own props and returns the context value, the state, the props left for the `<div>`, and whether it has
+ * Makes a component's root: a `<div data-lifeline={name} data-state={value.state}>` providing `context`. `use` reads
+ * the root's own props and returns the context value and the props left for the `<div>`. In its `idle` state it has
  * nothing to show: then it is `display: contents` (its visually hidden live regions are absolutely positioned, out of
  * the layout, and stay mounted), unless the user's `style` sets `display`.
  */
-export function createRoot<P extends DivProps, C>(
+export function createRoot<P extends DivProps, C extends Stateful>(
   name: string,
   context: Context<C | null>,
-  use: (props: P) => [value: C, state: string, rest: DivProps, empty: boolean],
+  idle: C['state'],
+  use: (props: P) => [value: C, rest: DivProps],
 ): ForwardRefExoticComponent<P & RefAttributes<HTMLDivElement>> {
-  return forwardRef<HTMLDivElement, P>(function Root(props, ref) {
-    const [value, state, rest, empty] = use(props as P)
-    const style = empty ? { ...boxless, ...rest.style } : rest.style
+  return forwardRef<HTMLDivElement, P>((props, ref) => {
+    const [value, rest] = use(props as P)
+    const style = value.state == idle ? { ...boxless, ...rest.style } : rest.style
     return createElement(
       context.Provider,
       { value },
-      createElement('div', { 'data-lifeline': name, 'data-state': state, ...rest, style, ref }),
+      createElement('div', { 'data-lifeline': name, 'data-state': value.state, ...rest, style, ref }),
     )
   }) as ForwardRefExoticComponent<P & RefAttributes<HTMLDivElement>>
 }
 
 /**
- * The drop-in: `parts.Root` with the first `count` other parts as its children, in order, and every part as a
- * property.
+ * Names a compound component for development builds (call it behind a `process.env.NODE_ENV` check, so production
+ * bundles leave the names out): the drop-in `name`, each part `name + key` (`ConnectionBannerMessage` in React
+ * DevTools and component stacks, never `ForwardRef`), and each context after the part that provides it
+ * (`ConnectionBanner.Root`), for the `PART_OUTSIDE_ROOT` message.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any root: its props are read back with ComponentProps
-export function withParts<Parts extends { Root: ComponentType<any> }>(
-  parts: Parts,
-  count: number,
-): ForwardRefExoticComponent<Omit<ComponentProps<Parts['Root']>, 'children' | 'ref'> & RefAttributes<HTMLDivElement>> &
-  Parts {
-  const children = Object.values(parts).slice(1, count + 1) as ComponentType[]
-  const DropIn = forwardRef<HTMLDivElement, object>(function DropIn(props, ref) {
-    const root = parts.Root as ComponentType<object>
-    return createElement(root, { ...props, ref } as object, ...children.map((child) => createElement(child)))
-  })
-  return Object.assign(DropIn, parts) as never
+export function nameParts(
+  name: string,
+  dropIn: Named,
+  parts: Readonly<Record<string, Named>>,
+  contexts: Readonly<Record<string, Named>>,
+): void {
+  dropIn.displayName = name
+  for (const [key, part] of Object.entries(parts)) part.displayName = name + key
+  for (const [key, context] of Object.entries(contexts)) context.displayName = name + '.' + key
 }
 
 const noSubscription = () => () => undefined
@@ -181,21 +209,21 @@ export interface Announcement {
 }
 
 /**
- * An `Announcer` part: a visually hidden `<div>` holding two live regions (polite `status`, assertive `alert`). Both
- * are mounted empty and get their text only after mounting, because screen readers ignore a live region that
- * arrives with its text.
+ * An `Announcer` part: a visually hidden `<div>` holding two live regions (polite `status`, assertive `alert`) that
+ * say the context's {@link Announcement}. Both are mounted empty and get their text only after mounting, because
+ * screen readers ignore a live region that arrives with its text.
  */
-export function createAnnouncer<C>(
+export function createAnnouncer<C extends Stateful & Announcement>(
   name: string,
   context: Context<C | null>,
-  announce: (value: C) => Announcement,
 ): ForwardRefExoticComponent<AnnouncerProps & RefAttributes<HTMLDivElement>> {
-  return forwardRef<HTMLDivElement, AnnouncerProps>(function Announcer({ style, ...rest }, ref) {
-    const { polite, assertive = '' } = announce(useRequired(context))
+  const part = forwardRef<HTMLDivElement, AnnouncerProps>(({ style, ...rest }, ref) => {
+    const value = useRequired(context, part)
+    const { polite, assertive = '' } = value
     const [text, setText] = useState(['', ''])
     useEffect(() => setText([polite, assertive]), [polite, assertive])
     return (
-      <div ref={ref} data-lifeline={name} {...rest} style={{ ...visuallyHidden, ...style }}>
+      <div ref={ref} data-lifeline={name} data-state={value.state} {...rest} style={{ ...visuallyHidden, ...style }}>
         <div role="status" aria-live="polite" aria-atomic="true">
           {text[0]}
         </div>
@@ -205,4 +233,5 @@ export function createAnnouncer<C>(
       </div>
     )
   })
+  return part
 }

@@ -1,12 +1,12 @@
 'use client'
-import { createContext, type ComponentPropsWithoutRef } from 'react'
+import { createContext, forwardRef, type ComponentPropsWithoutRef } from 'react'
 import type { LifelineClient } from '../core'
 import { useClaimed } from './claims'
-import { createPart, createRoot, useSnapshot, withParts } from './parts'
+import { createPart, createRoot, nameParts, useSnapshot } from './parts'
 import { formatDuration, useCountdown } from './use-countdown'
 
 /**
- * Where the countdown is (its root's `data-state`): `waiting` for a scheduled attempt, `connecting` while an attempt
+ * Where the countdown is (the `data-state` of its root and of every part): `waiting` for a scheduled attempt, `connecting` while an attempt
  * after a failure runs, `inactive` otherwise (connected, offline with nothing scheduled, closed, failed).
  */
 export type ReconnectCountdownState = 'waiting' | 'connecting' | 'inactive'
@@ -44,7 +44,8 @@ interface CountdownContext {
   remainingMs: number | null
   totalMs: number | null
   labels: ReconnectCountdownLabels
-  client: LifelineClient
+  /** `null` while server rendering under a provider that creates its client on mount. */
+  client: LifelineClient | null
   /** A ConnectionBanner of the same client shows Retry now: the countdown leaves its own out. */
   retryShownElsewhere: boolean
 }
@@ -72,6 +73,7 @@ export interface ReconnectCountdownProps extends ComponentPropsWithoutRef<'div'>
 const Root = /* @__PURE__ */ createRoot(
   'countdown',
   Context,
+  'inactive',
   function useReconnectCountdown({ client: explicit, maxAttempts, labels, ...rest }: ReconnectCountdownProps) {
     const [client, snapshot] = useSnapshot(explicit)
     const { status = 'idle', attempt = 0, nextRetryAt = null } = snapshot ?? {}
@@ -85,13 +87,12 @@ const Root = /* @__PURE__ */ createRoot(
       state,
       attempt,
       max: (maxAttempts ??= client?.maxAttempts) && maxAttempts < Infinity ? maxAttempts : null,
-      ...useCountdown(state === 'waiting' ? nextRetryAt : null),
+      ...useCountdown(state === 'waiting' ? nextRetryAt : null, client),
       labels: { ...defaultReconnectCountdownLabels, ...labels },
-      // Read by parts only while not `inactive`, which needs a client.
-      client: client!,
+      client,
       retryShownElsewhere: useClaimed(client, 'banner-retry'),
     }
-    return [value, state, rest, state === 'inactive']
+    return [value, rest]
   },
 )
 
@@ -107,7 +108,7 @@ const Time = /* @__PURE__ */ createPart(
     state !== 'inactive' && {
       children: remainingMs === null ? labels.connecting : labels.retryIn(labels.formatDuration(remainingMs)),
     },
-  ({ client }) => [client, 'countdown-time'],
+  true,
 )
 
 /** "Attempt 2 of 5" (a `<span>`). */
@@ -152,16 +153,30 @@ const RetryButton = /* @__PURE__ */ createPart(
     !retryShownElsewhere && {
       children: labels.retry,
       'aria-disabled': state === 'connecting' || undefined,
-      onClick: () => client.retry(),
+      onClick: () => client?.retry(),
     },
 )
 
+/** The drop-in: the root with, in order, `Time`, `Attempt`, `Progress` and `RetryButton`. */
+const DropIn = /* @__PURE__ */ forwardRef<HTMLDivElement, Omit<ReconnectCountdownProps, 'children'>>((props, ref) => (
+  <Root {...props} ref={ref}>
+    <Time />
+    <Attempt />
+    <Progress />
+    <RetryButton />
+  </Root>
+))
+
+const parts = { Root, Time, Attempt, Progress, RetryButton }
+
 /**
- * Time to the next reconnection attempt (from `nextRetryAt`), the attempt number, a progress bar of the wait, and
- * Retry now. Ticks silently. Works with no props inside a `LifelineProvider`. Next to a `ConnectionBanner` of the same
- * client, it shows the time and leaves Retry now to the banner while the banner shows it. Compose its parts for your
- * own markup:
+ * Time to the next reconnection attempt (from `nextRetryAt`, on the client's clock), the attempt number, a progress
+ * bar of the wait, and Retry now. Ticks silently. Works with no props inside a `LifelineProvider`. Next to a
+ * `ConnectionBanner` of the same client, it shows the time and leaves Retry now to the banner while the banner shows
+ * it. Compose its parts for your own markup:
  * `Root`, `Time`, `Attempt`, `Progress`, `RetryButton`.
  * @example <ReconnectCountdown />
  */
-export const ReconnectCountdown = /* @__PURE__ */ withParts({ Root, Time, Attempt, Progress, RetryButton }, 4)
+export const ReconnectCountdown = /* @__PURE__ */ Object.assign(DropIn, parts)
+
+if (process.env.NODE_ENV !== 'production') nameParts('ReconnectCountdown', DropIn, parts, { Root: Context })

@@ -7,6 +7,7 @@ import type { Fallback } from './fallback'
 import type { Heartbeat } from './heartbeat'
 import type { Interpreter } from './interpreter'
 import type { LogSink } from './logger'
+import type { MachineConfig } from './machine'
 import type { LifelineOptions } from './options'
 import type { Outbox, OutboxItem } from './outbox'
 import type { Protocol } from './protocol'
@@ -94,6 +95,11 @@ export interface LifelineClient {
    * reconnect, so never keep it.
    */
   getWebSocket(): WebSocketLike | null
+  /**
+   * Wall time in epoch ms from the client's own clock (`environment.clock.now()`, `Date.now()` by default): the time
+   * `nextRetryAt` and `lastClose.at` are on, so a countdown to them reads this, not `Date.now()`.
+   */
+  now(): number
 }
 
 /** What happens to a client's transports, for the parts that follow them (fallback, diagnosis, outbox storage). */
@@ -136,6 +142,8 @@ export interface ClientParts {
   failed(item: OutboxItem, error?: LifelineError): void
   /** The largest message accepted, bytes (`maxMessageBytes`). */
   maxBytes: number
+  /** The resolved machine settings (backoff bounds, attempts). */
+  config: MachineConfig
   /** The last heartbeat round trip, ms. */
   latency: number | null
   /** Stored outbox items are back in front of the queue: sends may be written. */

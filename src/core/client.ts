@@ -133,6 +133,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     publish,
     failed: reportFailed,
     maxBytes: resolved.maxMessageBytes,
+    config,
     latency: null,
     restored: !options.outbox?.storage,
     disposed: false,
@@ -288,6 +289,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       emitter.clear()
       lifecycle.clear()
     },
+    now: () => clock.now(),
     getWebSocket() {
       const socket = connection.transport?.socket
       return socket

@@ -260,9 +260,11 @@ export function createConnection(parts: ClientParts): Connection {
     deliver: (data) => emitter.emit('message', { data, receivedAt: clock.now() }),
     pong: () => parts.heartbeat()?.pong(),
     confirm(id) {
+      delivery.confirmed()
       outbox.confirm(id)
       parts.publish()
     },
+    defer: (id) => delivery.defer(id),
     reject(id, error) {
       const item = outbox.items().find((candidate) => candidate.id === id)
       if (item) delivery.fail(item, error)

@@ -1,3 +1,4 @@
+import { fullJitter } from './backoff'
 import type { ClientParts } from './client-types'
 import { lifelineError, MessageTooLargeError, type LifelineError } from './errors'
 import type { OutboxItem } from './outbox'
@@ -28,6 +29,10 @@ export interface Delivery {
   pinged(): void
   /** The last ping was answered. */
   answered(): void
+  /** The server applied an item: refusals in a row start over. */
+  confirmed(): void
+  /** The server did not apply `id` and asks for it later (`nack{UNAVAILABLE}`): back to the queue, sent after a wait. */
+  defer(id: string): void
   /** A ping went unanswered on a live link (see `HeartbeatHost.unmatched`). */
   unmatched(): void
   /** Puts failed items (one, or all) back in the queue. */
@@ -44,6 +49,9 @@ export function createDelivery(parts: ClientParts): Delivery {
     parts.runtime.state.status === 'open' && parts.restored ? parts.connection.transport : null
   let learnedLimit = Infinity
   let cancelDrain: (() => void) | null = null
+  /** `nack{UNAVAILABLE}`s in a row, and the wait before the outbox sends again (docs/protocol.md §5). */
+  let deferrals = 0
+  let cancelDeferral: (() => void) | null = null
   /** Items written before the unanswered ping: its pong confirms them. */
   let covered: string[] = []
   /** Whether a pong was ever recognised. */
@@ -64,7 +72,8 @@ export function createDelivery(parts: ClientParts): Delivery {
 
   function flush(): void {
     for (const item of outbox.expire(env.clock.now())) failed(item, lifelineError('MESSAGE_EXPIRED'))
-    const transport = writer()
+    // The server asked for a pause: everything waits, so that order is kept and a struggling broker is not hammered.
+    const transport = cancelDeferral ? null : writer()
     if (!transport) return
     const items = outbox.queued()
     for (const item of items) {
@@ -136,6 +145,26 @@ export function createDelivery(parts: ClientParts): Delivery {
     },
     requeue() {
       for (const item of outbox.requeue()) failed(item)
+    },
+    confirmed() {
+      deferrals = 0
+    },
+    defer(id) {
+      outbox.defer(id)
+      if (!cancelDeferral) {
+        const context = {
+          attempt: ++deferrals,
+          minDelayMs: parts.config.minDelayMs,
+          maxDelayMs: parts.config.maxDelayMs,
+          previousDelayMs: 0,
+          random: env.random,
+        }
+        cancelDeferral = later(() => {
+          cancelDeferral = null
+          flush()
+        }, fullJitter(context))
+      }
+      publish()
     },
     pinged() {
       covered = outbox.sending().map((item) => item.id)

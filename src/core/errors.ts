@@ -22,6 +22,7 @@ export type LifelineErrorCode =
   | 'STORAGE_ERROR'
   | 'INVALID_CHANNEL'
   | 'HANDSHAKE_FAILED'
+  | 'PART_OUTSIDE_ROOT'
 
 // Inline so bundlers drop the table from production builds (an imported constant is folded too late to tree-shake).
 const hints: Partial<Record<LifelineErrorCode, string>> =
@@ -47,6 +48,7 @@ const hints: Partial<Record<LifelineErrorCode, string>> =
         INVALID_CHANNEL: 'A channel name is a non-empty string of at most 200 characters without control characters.',
         HANDSHAKE_FAILED: 'See error.diagnosis: the URL was probed over HTTP after the upgrade failed.',
         STORAGE_ERROR: 'The outbox could not be read from or written to storage; it keeps working in memory.',
+        PART_OUTSIDE_ROOT: 'Render the part inside the component root (or item) the message names, or use the drop-in.',
       }
     : {}
 

@@ -5,7 +5,7 @@ import { safeJsonParse } from './json'
 import type { Protocol, ProtocolHost, ProtocolLink } from './protocol'
 import type { InboundData } from './types'
 import { jsonText } from './validate'
-import { MAX_JSON_DEPTH, PROTOCOL_VERSION } from './wire'
+import { MAX_JSON_DEPTH, PROTOCOL_VERSION, WireErrorCodes } from './wire'
 
 /** Options of {@link lifelineProtocol}. */
 export interface LifelineProtocolOptions {
@@ -115,7 +115,12 @@ export function lifelineProtocol(options: LifelineProtocolOptions = {}): Lifelin
         return
       case 'nack':
         if (!isId(id)) return malformed('nack')
-        // Refused whatever the code says: the item fails (it is never resent) rather than wait for an ack forever.
+        // Not applied, try later: kept in the outbox and resent with backoff (docs/protocol.md §4).
+        if (code === WireErrorCodes.unavailable && current.defer) {
+          current.defer(id, lifelineError('MESSAGE_REFUSED', code))
+          return
+        }
+        // Refused whatever else the code says: the item fails (it is never resent) rather than wait for an ack forever.
         current.reject(id, lifelineError('MESSAGE_REFUSED', isCode(code) ? code : 'malformed nack'))
         if (!isCode(code)) malformed('nack.code')
         return

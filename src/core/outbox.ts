@@ -61,6 +61,8 @@ export interface Outbox {
   fail(id: string, error: LifelineError): void
   /** Failed items back to `queued` (one, or all). */
   retry(id?: string): void
+  /** A `sending` item the server did not apply back to `queued`, its attempts counted from 0 again. */
+  defer(id: string): void
   /** Removes items (one, or all). */
   discard(id?: string): OutboxItem[]
   /** Puts items loaded from storage ahead of the rest (they are older); those beyond the limits are returned. */
@@ -171,6 +173,7 @@ export function createOutbox(
     fail: (id, error) => update(id, (item) => failWith(item, error)),
     retry: (id) =>
       update(id, (item) => (item.state === 'failed' ? { ...item, state: 'queued', attempts: 0, error: null } : item)),
+    defer: (id) => update(id, (item) => (item.state === 'sending' ? { ...item, state: 'queued', attempts: 0 } : item)),
     discard(id) {
       const removed: OutboxItem[] = []
       update(id, (item) => {

@@ -16,6 +16,11 @@ export interface ProtocolLink {
   confirm(id: string): void
   /** Fails an outbox item with a reason; it stays visible as `failed` until retried or discarded. */
   reject(id: string, error: LifelineError): void
+  /**
+   * The server did not apply an outbox item and asks for it later: it goes back to `queued`, and the outbox waits
+   * (with backoff, growing while refusals go on) before it sends again.
+   */
+  defer?(id: string, error: LifelineError): void
   /** The connection cannot go on: status becomes `failed`. */
   fail(error: LifelineError): void
   /** The token from `getToken()`, if any. Memory only: never persist or log it. */

@@ -87,6 +87,11 @@ export const WireErrorCodes = {
   serverError: 'SERVER_ERROR',
   /** A `pub` nesting arrays and objects deeper than the server's limit ({@link MAX_JSON_DEPTH} at most). */
   tooDeep: 'TOO_DEEP',
+  /**
+   * A `pub` the server cannot apply now (its broker is unreachable) and did not apply: the client keeps it in its
+   * outbox and sends it again later, with backoff. The only retryable `nack`.
+   */
+  unavailable: 'UNAVAILABLE',
 } as const
 
 /** One of {@link WireErrorCodes}. */

@@ -30,4 +30,5 @@ export const idleClient: LifelineClient = Object.freeze({
   dispose: nothing,
   resources: () => ({ timers: 0, listeners: 0, sockets: 0 }),
   getWebSocket: () => null,
+  now: () => Date.now(),
 })

@@ -2,12 +2,13 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { RawData } from 'ws'
 import { CloseCodes, PROTOCOL_VERSION, WireErrorCodes } from '../core'
 import type { ClientFrame, ServerFrame, WireErrorCode } from '../core'
-import type { Broker, BrokerMessage } from './broker'
+import type { Broker, BrokerMessage, PublishDedupe } from './broker'
 import { errorName } from './errors'
 import { channelProblem, encodeFrame, encodeMessage, parseClientFrame } from './frames'
 import type { FrameProblem } from './frames'
 import { flowLimits, InboundQueue, QUEUE_FULL_RETRY_AFTER_MS, TokenBucket } from './limits'
 import { isPrincipal } from './options'
+import { publishFailure, publishOnce } from './publish-once'
 import type {
   AuthorizeRequest,
   AuthRequest,
@@ -22,6 +23,8 @@ import { Subscription } from './subscription'
 
 /** Time a closing connection gets to finish the close handshake before its socket is destroyed. */
 const CLOSE_GRACE_MS = 1000
+/** Longest refusal of later `pub`s after an `UNAVAILABLE` one, in case the client dropped that message meanwhile. */
+const UNAVAILABLE_HOLD_MS = 60_000
 
 type Pub = Extract<ClientFrame, { type: 'pub' }>
 type Sub = Extract<ClientFrame, { type: 'sub' }>
@@ -30,22 +33,23 @@ type Sub = Extract<ClientFrame, { type: 'sub' }>
 export interface ConnectionContext {
   readonly options: ResolvedServerOptions
   readonly broker: Broker
+  /** Publish dedupe shared by every node (the broker's `cluster`), or undefined: each session's own set. */
+  readonly dedupe: PublishDedupe | undefined
   readonly log: ServerLog
   readonly authenticate: ((request: AuthRequest) => Principal | null | Promise<Principal | null>) | undefined
   readonly authorize: ((request: AuthorizeRequest) => boolean | Promise<boolean>) | undefined
   /** Encoded `msg` frames, shared by every subscriber of a message. */
   readonly encoded: WeakMap<BrokerMessage, string>
   /** Binds an authenticated connection to a session, or says why it may not stay. */
-  admit(
-    connection: Connection,
-    principal: Principal,
-    sessionId: string | undefined,
-  ): { session: Session<Connection>; resumed: boolean } | { code: number; reason: string }
+  admit(connection: Connection, principal: Principal, sessionId: string | undefined): Admission | Promise<Admission>
   /** The connection is gone (after its close event). */
   released(connection: Connection): void
   /** A client `pub` was applied (reported to `onPublished`; never throws). */
   published(event: PublishedEvent): void
 }
+
+/** What {@link ConnectionContext.admit} decided. Internal. */
+export type Admission = { session: Session<Connection>; resumed: boolean } | { code: number; reason: string }
 
 /** The upgrade request, as much of it as a connection keeps. Internal. */
 export interface ConnectionRequest {
@@ -80,6 +84,11 @@ export class Connection implements SessionOwner {
   private greeting = false
   private readonly bucket: TokenBucket | null
   private helloTimer: NodeJS.Timeout | null
+  /**
+   * The first `pub` refused with `UNAVAILABLE` (not applied): later ones are refused alike until the client sends it
+   * again (it resends in order), so that a broker coming back between two of them cannot apply them out of order.
+   */
+  private unavailableFrom: { readonly id: string; readonly at: number } | null = null
   private closeTimer: NodeJS.Timeout | null = null
 
   constructor(
@@ -287,7 +296,7 @@ export class Connection implements SessionOwner {
     principal ??= { id: 'anonymous', anonymous: true }
     this.stopHelloTimer()
     this.principal = principal
-    const admitted = this.context.admit(this, principal, frame.session)
+    const admitted = await this.context.admit(this, principal, frame.session)
     if ('code' in admitted) {
       this.log('warn', admitted.reason)
       this.close(admitted.code, admitted.reason)
@@ -367,7 +376,13 @@ export class Connection implements SessionOwner {
 
   private async publish(frame: Pub, session: Session<Connection>): Promise<void> {
     const { id, ch } = frame
-    const nack = (code: WireErrorCode, reason: string): void => this.sendFrame({ type: 'nack', id, code, reason })
+    const reply = (answer: ServerFrame): void => {
+      if (answer.type === 'nack' && answer.code === WireErrorCodes.unavailable) {
+        this.unavailableFrom ??= { id, at: performance.now() }
+      }
+      this.sendFrame(answer)
+    }
+    const nack = (code: WireErrorCode, reason: string): void => reply({ type: 'nack', id, code, reason })
     // Checked before the dedupe lookup, resends included: a refused publish is never acknowledged, whatever its id.
     const problem = channelProblem(ch, this.context.options.maxChannelNameLength)
     if (problem) return nack(WireErrorCodes.invalidChannel, problem)
@@ -377,12 +392,36 @@ export class Connection implements SessionOwner {
       this.log('warn', 'publish refused', { channel: ch })
       return nack(WireErrorCodes.forbidden, 'not allowed to publish')
     }
+    const blocked = this.unavailableFrom
+    if (blocked && (blocked.id === id || performance.now() - blocked.at > UNAVAILABLE_HOLD_MS)) {
+      this.unavailableFrom = null
+    } else if (blocked) {
+      return nack(WireErrorCodes.unavailable, 'an earlier message was refused: resend it first')
+    }
+    if (this.context.dedupe) {
+      return publishOnce({
+        frame,
+        session,
+        dedupe: this.context.dedupe,
+        broker: this.context.broker,
+        maxIds: this.context.options.maxDedupeIds,
+        windowMs: this.context.options.resumeWindowMs,
+        reply,
+        log: (message, details) => this.log('warn', message, details),
+        published: (position) => {
+          if (!this.principal) return
+          const { principal } = this
+          this.context.published({ principal, session: session.id, channel: ch, id, data: frame.data, position })
+        },
+      })
+    }
     const previous = session.dedupe.get(id)
     // A duplicate (a resend after a lost ack) is acknowledged again but never published twice.
     if (previous === 'acked' || (previous !== undefined && (await previous))) {
       this.sendFrame({ type: 'ack', id })
       return
     }
+    let failure: WireErrorCode = WireErrorCodes.serverError
     // `data` comes from a frame at most maxJsonDepth (≤ 64) levels deep: JSON.stringify's recursion cannot overflow.
     const published = this.context.broker.publish(ch, JSON.stringify(frame.data)).then(
       (position) => {
@@ -394,6 +433,7 @@ export class Connection implements SessionOwner {
       },
       (error: unknown) => {
         this.log('warn', 'publish failed', { channel: ch, error: errorName(error) })
+        failure = publishFailure(error)
         return false
       },
     )
@@ -403,7 +443,7 @@ export class Connection implements SessionOwner {
       this.sendFrame({ type: 'ack', id })
     } else {
       if (session.dedupe.get(id) === published) session.dedupe.delete(id)
-      nack(WireErrorCodes.serverError, 'publish failed')
+      nack(failure, 'publish failed')
     }
   }
 

@@ -1,10 +1,10 @@
 /** Stable codes of {@link LifelineServerError}. */
 export type LifelineServerErrorCode =
-  'SERVER_CLOSED' | 'INVALID_CHANNEL' | 'INVALID_DATA' | 'INVALID_ARGUMENT' | 'BROKER_CLOSED'
+  'SERVER_CLOSED' | 'INVALID_CHANNEL' | 'INVALID_DATA' | 'INVALID_ARGUMENT' | 'BROKER_CLOSED' | 'BROKER_UNAVAILABLE'
 
 /**
  * Thrown by the server API: a use after `close()`, a bad channel name, data that cannot be published, a bad argument,
- * or a call on a closed broker.
+ * a call on a closed broker, or a broker that cannot reach its store (`BROKER_UNAVAILABLE`: retrying later may work).
  */
 export class LifelineServerError extends Error {
   /** Stable machine-readable code. */

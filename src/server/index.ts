@@ -12,7 +12,20 @@ export type {
   ServerHeartbeatOptions,
   ServerLogger,
 } from './options'
-export type { Broker, BrokerHistory, BrokerListener, BrokerMessage } from './broker'
+export type {
+  Broker,
+  BrokerCluster,
+  BrokerHealth,
+  BrokerHistory,
+  BrokerListener,
+  BrokerMessage,
+  DedupeClaim,
+  NodeRelay,
+  PublishDedupe,
+  RelayListener,
+  SessionStore,
+  StoredSession,
+} from './broker'
 export { createMemoryBroker } from './memory-broker'
 export type { MemoryBrokerOptions } from './memory-broker'
 export { LifelineServerError } from './errors'

@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { MAX_JSON_DEPTH, safeJsonParse } from '../core'
 import type { ConnectionRequest } from './connection'
 import { CROWDED_RETRY_AFTER_S } from './caps'
 import { errorName } from './errors'
+import { parseBatch, readBody } from './longpoll-body'
+import type { NodeRelay } from './broker'
+import type { Answer, LongPollForwarder, RelayMessage } from './longpoll-relay'
 import { LongPollSocket } from './longpoll-socket'
 import type { PollResponder } from './longpoll-socket'
 import type { AuthRequest, Principal, ResolvedServerOptions, ServerLog } from './options'
+import { secretKey } from './sessions'
 import { authenticateRequest, authRequestOf, originRefusal, pathnameOf } from './upgrade'
 
 /** Header carrying the long-poll connection id (never the URL: it is a bearer secret). */
@@ -16,13 +19,13 @@ export const CURSOR_HEADER = 'Lifeline-Cursor'
 
 const CONNECTION_ID = /^[A-Za-z0-9_-]{22}$/
 const CURSOR = /^\d{1,15}$/
-/** Past this many bytes beyond the limit, an oversized body is cut instead of drained (keep-alive lost). */
-const MAX_DRAIN_BYTES = 4 * 1024 * 1024
 /**
  * Longest wait of a `POST` answer for the inbound queue to drain (flow control): well below the reference client's
  * 10 s request timeout, so that a slow server paces a client without making it give up on the request.
  */
 const MAX_POST_HOLD_MS = 5000
+/** Time a forwarded request waits for the owner node past its own longest hold, before it is cut. */
+const FORWARD_SLACK_MS = 5000
 
 /** What the long-poll handler needs from its server. Internal. */
 export interface LongPollContext {
@@ -38,6 +41,8 @@ export interface LongPollContext {
   crowded(remoteAddress: string | undefined): boolean
   /** The handler forgot `socket` (its id gets 410 from now on): it no longer counts against any cap. */
   forgotten(socket: LongPollSocket): void
+  /** Cross-node: requests for a connection another node owns are forwarded to it over the relay. */
+  readonly remote?: { readonly relay: NodeRelay; readonly forwarder: LongPollForwarder }
 }
 
 /** The HTTP long-poll endpoint of a lifeline server (docs/protocol.md §8). Internal. */
@@ -52,77 +57,10 @@ export interface LongPollHandler {
   holds(socket: LongPollSocket): boolean
   /** Handles a request for {@link path}; returns false, leaving `response` alone, for any other path. */
   handle(request: IncomingMessage, response: ServerResponse): boolean
+  /** A relay message for the long-poll side (a request forwarded by another node, or an answer to one). */
+  received(from: string, message: RelayMessage): void
   /** Stops the idle sweep and forgets every connection. */
   close(): void
-}
-
-type BodyResult =
-  { readonly ok: true; readonly text: string } | { readonly ok: false; readonly status: 400 | 408 | 413 }
-
-/** Reads a request body of at most `limit` bytes as UTF-8 (invalid UTF-8 is a 400, as it is a 1007 on a WebSocket). */
-function readBody(request: IncomingMessage, limit: number, timeoutMs: number): Promise<BodyResult | null> {
-  return new Promise((resolve) => {
-    const declared = Number(request.headers['content-length'])
-    if (Number.isFinite(declared) && declared > limit) {
-      resolve({ ok: false, status: 413 })
-      return
-    }
-    const chunks: Buffer[] = []
-    let bytes = 0
-    let settled = false
-    const settle = (result: BodyResult | null): void => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      request.off('data', onData)
-      request.off('end', onEnd)
-      request.off('close', onClose)
-      resolve(result)
-    }
-    const onData = (chunk: Buffer): void => {
-      bytes += chunk.length
-      if (bytes <= limit) {
-        chunks.push(chunk)
-        return
-      }
-      settle({ ok: false, status: 413 })
-      // Drained (discarded) so that the client reads the 413 rather than a reset; a huge body is cut.
-      let drained = 0
-      request.on('data', (rest: Buffer) => {
-        drained += rest.length
-        if (drained > MAX_DRAIN_BYTES) request.destroy()
-      })
-    }
-    const onEnd = (): void => {
-      try {
-        settle({ ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)) })
-      } catch (_error) {
-        settle({ ok: false, status: 400 })
-      }
-    }
-    const onClose = (): void => settle(null)
-    const timer = setTimeout(() => settle({ ok: false, status: 408 }), timeoutMs)
-    request.on('data', onData)
-    request.on('end', onEnd)
-    request.on('close', onClose)
-  })
-}
-
-/**
- * A batch body: a JSON array of frames, each a string (the frame's text) or an object (the frame itself). Any other
- * element is passed on as its JSON text, which the protocol answers with `error{INVALID_FRAME}` like any bad frame.
- */
-function parseBatch(text: string): string[] | null {
-  let value: unknown
-  try {
-    // One level for the array: a frame past the protocol limit makes the whole body refused, so that re-serialising
-    // an element below cannot overflow JSON.stringify; each frame then meets the server's own maxJsonDepth.
-    value = safeJsonParse(text, MAX_JSON_DEPTH + 1)
-  } catch (_error) {
-    return null
-  }
-  if (!Array.isArray(value)) return null
-  return value.map((element: unknown) => (typeof element === 'string' ? element : JSON.stringify(element)))
 }
 
 const headerOf = (request: IncomingMessage, name: string): string | undefined => {
@@ -134,9 +72,28 @@ const headerOf = (request: IncomingMessage, name: string): string | undefined =>
 export function createLongPollHandler(context: LongPollContext): LongPollHandler {
   const { options, log, longPoll } = context
   const sockets = new Map<string, LongPollSocket>()
+  const { remote } = context
+  /** Cross-node: connections by the hash other nodes know them by, and when each one's directory record was renewed. */
+  const keys = new Map<string, LongPollSocket>()
+  const renewedAt = new WeakMap<LongPollSocket, number>()
+  // Open for idleTimeoutMs past its last request, then holding its close as long again; renewed every third of that.
+  const ownTtlMs = 2 * longPoll.idleTimeoutMs + longPoll.pollTimeoutMs
+  const relayFailed = (error: unknown): void => log('warn', 'long-poll directory failed', { error: errorName(error) })
+  const touched = (socket: LongPollSocket): Promise<void> | undefined => {
+    if (!remote) return undefined
+    const now = performance.now()
+    if (now - (renewedAt.get(socket) ?? -Infinity) < longPoll.idleTimeoutMs / 3) return undefined
+    renewedAt.set(socket, now)
+    return remote.relay.own(secretKey(socket.id), ownTtlMs).catch(relayFailed)
+  }
   const forget = (socket: LongPollSocket): void => {
     if (sockets.get(socket.id) !== socket) return
     sockets.delete(socket.id)
+    if (remote) {
+      const key = secretKey(socket.id)
+      keys.delete(key)
+      remote.relay.disown(key).catch(relayFailed)
+    }
     context.forgotten(socket)
   }
 
@@ -213,6 +170,7 @@ export function createLongPollHandler(context: LongPollContext): LongPollHandler
       return open(request, response, answer, origin)
     }
     const socket = CONNECTION_ID.test(id) ? sockets.get(id) : undefined
+    if (!socket && remote && CONNECTION_ID.test(id)) return forward(request, response, id, answer, cors)
     if (!socket) return answer(410, { error: 'unknown or expired connection' })
     // The id is a bearer secret; a browser sends no Origin on a same-origin GET, but never another page's origin.
     if (origin !== socket.origin && origin !== undefined) {
@@ -220,6 +178,7 @@ export function createLongPollHandler(context: LongPollContext): LongPollHandler
       return answer(403, { error: 'origin not allowed' })
     }
     socket.active += 1
+    void touched(socket)
     response.once('close', () => {
       socket.active -= 1
       socket.lastActivity = performance.now()
@@ -294,13 +253,72 @@ export function createLongPollHandler(context: LongPollContext): LongPollHandler
     if (context.crowded(request.socket.remoteAddress)) return answer(429, crowded, retryAfter)
     const socket = new LongPollSocket(randomBytes(16).toString('base64url'), origin, longPoll.pollTimeoutMs, forget)
     sockets.set(socket.id, socket)
+    if (remote) keys.set(secretKey(socket.id), socket)
+    const recorded = touched(socket)
     socket.active += 1
     response.once('close', () => {
       socket.active -= 1
       socket.lastActivity = performance.now()
     })
     context.accept(socket, authRequestOf(request), auth.principal)
+    // Findable by every node before the client learns its id: its next request may reach any of them.
+    if (recorded) await recorded
     return deliver(socket, frames, answer, { connection: socket.id }, { [CONNECTION_HEADER]: socket.id })
+  }
+
+  /**
+   * A request for a connection this node does not hold: sent to the node that does (the directory in the broker says
+   * which), its answer written here. No owner: 410, as for any unknown id; broker unreachable: 503 (the client retries).
+   */
+  async function forward(
+    request: IncomingMessage,
+    response: ServerResponse,
+    id: string,
+    answer: Answer,
+    cors: Record<string, string>,
+  ): Promise<void> {
+    if (!remote) return answer(410, { error: 'unknown or expired connection' })
+    const { relay, forwarder } = remote
+    const key = secretKey(id)
+    let owner: string | null
+    try {
+      owner = await relay.owner(key)
+    } catch (error) {
+      relayFailed(error)
+      return answer(503, { error: 'broker unavailable' }, { 'Retry-After': '1' })
+    }
+    if (owner === null || owner === relay.node) return answer(410, { error: 'unknown or expired connection' })
+    const method = request.method === 'POST' ? 'POST' : request.method === 'DELETE' ? 'DELETE' : 'GET'
+    let fields: { c?: number; f?: readonly string[] } = {}
+    if (method === 'POST') {
+      const body = await readBody(request, options.maxPayload, options.handshakeTimeoutMs)
+      if (body === null) return
+      if (!body.ok) return refuseBody(body.status, answer)
+      const frames = parseBatch(body.text)
+      if (!frames) return answer(400, { error: 'the body must be a JSON array of frames' })
+      fields = { f: frames }
+    } else if (method === 'GET') {
+      const cursorText = headerOf(request, CURSOR_HEADER) ?? '0'
+      if (!CURSOR.test(cursorText)) return answer(400, { error: `${CURSOR_HEADER} must be an integer >= 0` })
+      fields = { c: Number(cursorText) }
+    }
+    const timeoutMs = (method === 'GET' ? longPoll.pollTimeoutMs : MAX_POST_HOLD_MS) + FORWARD_SLACK_MS
+    const forwarded = { k: key, m: method, o: request.headers.origin ?? null, ...fields } as const
+    const reply = await forwarder.forward(owner, forwarded, timeoutMs, (cancel) => {
+      response.once('close', () => {
+        if (!response.writableFinished) cancel()
+      })
+    })
+    if (response.headersSent || response.destroyed) return
+    if (reply === null || reply.status === 0) return void response.destroy()
+    response.writeHead(reply.status, {
+      ...cors,
+      ...reply.headers,
+      ...(reply.body === '' ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
+      'Content-Length': String(Buffer.byteLength(reply.body)),
+      'Cache-Control': 'no-store',
+    })
+    response.end(reply.body)
   }
 
   /**
@@ -354,6 +372,14 @@ export function createLongPollHandler(context: LongPollContext): LongPollHandler
       return closed
     },
     holds: (socket) => sockets.get(socket.id) === socket,
+    received(from, message) {
+      remote?.forwarder.received(from, message, {
+        byKey: (key) => keys.get(key),
+        holds: (socket) => sockets.get(socket.id) === socket,
+        deliver: (socket, frames, answer) => deliver(socket, frames, answer, {}),
+        touched: (socket) => void touched(socket),
+      })
+    },
     handle(request, response) {
       if (pathnameOf(request.url) !== longPoll.path) return false
       serve(request, response).catch((error: unknown) => {

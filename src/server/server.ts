@@ -6,18 +6,22 @@ import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
 import { jsonDepth, MAX_JSON_DEPTH } from '../core'
 import type { StreamPosition } from '../core'
-import type { Broker, BrokerMessage } from './broker'
+import type { Broker, BrokerHealth, BrokerMessage } from './broker'
 import { AddressSlots, CROWDED_RETRY_AFTER_S, LongPollHolds, probeCors, refuseCrowded } from './caps'
 import { Connection } from './connection'
 import type { ConnectionContext, ConnectionRequest } from './connection'
+import { createCrossNode } from './cross-node'
+import type { CrossNode } from './cross-node'
 import { errorName, LifelineServerError } from './errors'
 import { channelProblem } from './frames'
 import { createLongPollHandler } from './longpoll'
+import type { LongPollHandler } from './longpoll'
 import { LongPollSocket } from './longpoll-socket'
 import { createMemoryBroker } from './memory-broker'
 import { resolveServerOptions } from './options'
 import type { LifelineServerOptions, Principal } from './options'
 import { SessionRegistry } from './sessions'
+import type { Session } from './sessions'
 import type { ConnectionSocket } from './socket'
 import { handleProbe, handleUpgrade, originNotice, originRefusal, pathnameOf, refuseUpgrade } from './upgrade'
 import type { UpgradeContext } from './upgrade'
@@ -58,9 +62,15 @@ export interface LifelineServerStats {
    * for `idleTimeoutMs` at most, counted against `maxConnectionsPerAddress` and their principal's cap until forgotten.
    */
   readonly closingLongPolls: number
-  /** Sessions, connected or waiting to be resumed. */
+  /**
+   * Sessions, connected or waiting to be resumed. With a cross-node broker (`cluster`), only those this server's
+   * connections hold: the waiting ones are in the broker's store.
+   */
   readonly sessions: number
-  /** Client message ids remembered for deduplication over all sessions (at most `maxDedupeIdsTotal`). */
+  /**
+   * Client message ids remembered for deduplication over all sessions (at most `maxDedupeIdsTotal`); 0 with a
+   * cross-node broker, which keeps them.
+   */
   readonly dedupeIds: number
   /** Channel subscriptions over all connections. */
   readonly subscriptions: number
@@ -70,6 +80,11 @@ export interface LifelineServerStats {
   readonly principals: number
   /** Calls to the logger that threw (and were swallowed so that logging cannot take connections down). */
   readonly logErrors: number
+  /**
+   * Whether the broker reaches its store (Redis): `down` since `since` (epoch ms) while it does not; publishes are then
+   * refused with the retryable `nack{UNAVAILABLE}`. Always `ok` with the memory broker.
+   */
+  readonly broker: BrokerHealth
 }
 
 /** A running lifeline server. */
@@ -152,6 +167,7 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       maxMessages: resolved.maxReplayMessages,
       maxBytes: resolved.maxReplayBytes,
     })
+  const startedAt = Date.now()
   const { logger } = options
   let logErrors = 0
   const log = (level: 'info' | 'warn', message: string, details?: Record<string, unknown>): void => {
@@ -189,35 +205,61 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
     maxDedupeIdsTotal: resolved.maxDedupeIdsTotal,
     maxDetachedSessions: resolved.maxDetachedSessions,
     uncapped,
+    keyed: broker.cluster !== undefined,
   })
+  const crossNode: CrossNode | undefined =
+    broker.cluster &&
+    createCrossNode({
+      cluster: broker.cluster,
+      sessions,
+      windowMs: resolved.resumeWindowMs,
+      log,
+      closed: () => closed,
+      longPoll: (): LongPollHandler | null => longPoll || null,
+    })
   const addresses = new AddressSlots(resolved.maxConnectionsPerAddress)
   const longPollHolds = new LongPollHolds(addresses)
   let nextId = 0
   let closed = false
   let closing: Promise<void> | null = null
 
+  /** Whether `principalId` is at its connection cap (a connection about to be superseded, `replaced`, not counted). */
+  function isCrowded(principalId: string, replaced: Connection | null | undefined): boolean {
+    const owned = byPrincipal.get(principalId)
+    const limit = uncapped(principalId) ? resolved.maxAnonymousConnections : resolved.maxConnectionsPerPrincipal
+    let active = longPollHolds.count(principalId)
+    // Counted one by one only near the cap: the anonymous principal may own thousands.
+    if ((owned?.size ?? 0) + active < limit) return false
+    for (const other of owned ?? []) if (!other.closing && other !== replaced) active += 1
+    return active >= limit
+  }
+
+  function bind(connection: Connection, principalId: string, session: Session<Connection>): void {
+    sessions.attach(session, connection)
+    const owned = byPrincipal.get(principalId) ?? new Set<Connection>()
+    owned.add(connection)
+    byPrincipal.set(principalId, owned)
+  }
+
   const context: ConnectionContext = {
     options: resolved,
     broker,
+    dedupe: broker.cluster?.dedupe,
     log,
     authenticate: options.authenticate,
     authorize: options.authorize,
     encoded: new WeakMap<BrokerMessage, string>(),
     admit(connection, principal, sessionId) {
-      const session = sessionId === undefined ? undefined : sessions.find(sessionId, principal.id)
-      const owned = byPrincipal.get(principal.id) ?? new Set<Connection>()
-      const limit = uncapped(principal.id) ? resolved.maxAnonymousConnections : resolved.maxConnectionsPerPrincipal
-      let active = longPollHolds.count(principal.id)
-      // Counted one by one only near the cap: the anonymous principal may own thousands.
-      if (owned.size + active >= limit) {
-        for (const other of owned) if (!other.closing && other !== session?.owner) active += 1
-        if (active >= limit) return { code: 1013, reason: 'too many connections' }
+      if (crossNode) {
+        const crowded = (replaced: Connection | null | undefined): boolean => isCrowded(principal.id, replaced)
+        const bindIt = (session: Session<Connection>): void => bind(connection, principal.id, session)
+        return crossNode.admit({ connection, principal, sessionId, crowded, bind: bindIt })
       }
+      const session = sessionId === undefined ? undefined : sessions.find(sessionId, principal.id)
+      if (isCrowded(principal.id, session?.owner)) return { code: 1013, reason: 'too many connections' }
       const resumed = session !== undefined
       const attached = session ?? sessions.create(principal.id)
-      sessions.attach(attached, connection)
-      owned.add(connection)
-      byPrincipal.set(principal.id, owned)
+      bind(connection, principal.id, attached)
       return { session: attached, resumed }
     },
     published(event) {
@@ -234,7 +276,9 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       const owned = principalId === undefined ? undefined : byPrincipal.get(principalId)
       owned?.delete(connection)
       if (principalId !== undefined && owned?.size === 0) byPrincipal.delete(principalId)
-      if (connection.session) sessions.detach(connection.session, connection)
+      const { session } = connection
+      if (session && crossNode) crossNode.released(session, connection)
+      else if (session) sessions.detach(session, connection)
       const { socket } = connection
       // Still answering its close, it counts against its principal; not once its session moved to another connection.
       const holding = socket instanceof LongPollSocket && connection.session !== null && longPoll?.holds(socket)
@@ -274,6 +318,7 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
   const longPoll =
     resolved.longPoll &&
     createLongPollHandler({
+      ...(crossNode ? { remote: { relay: crossNode.relay, forwarder: crossNode.forwarder } } : {}),
       options: resolved,
       longPoll: resolved.longPoll,
       authenticateUpgrade: options.authenticateUpgrade,
@@ -284,8 +329,32 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       forgotten: (socket) => longPollHolds.forgotten(socket),
     })
 
+  let brokerHealth: BrokerHealth = broker.health?.() ?? { status: 'ok', since: startedAt }
+  const stopHealth = broker.onHealth?.((health) => {
+    if (health.status === brokerHealth.status) return
+    brokerHealth = health
+    if (health.status === 'down') log('warn', 'broker unreachable: publishes are refused until it is back')
+    else log('info', 'broker reachable again')
+  })
+  const healthPath = `${resolved.path.replace(/\/+$/, '')}/healthz`
+  /** `GET <path>/healthz`: 200 while the broker is reachable, 503 while it is not (for load balancers, orchestrators). */
+  const health = (request: IncomingMessage, response: ServerResponse): boolean => {
+    if (pathnameOf(request.url) !== healthPath || (request.method !== 'GET' && request.method !== 'HEAD')) return false
+    const current = broker.health?.() ?? brokerHealth
+    const ok = current.status === 'ok' && !closed
+    const text = JSON.stringify(ok ? { status: 'ok' } : { status: 'degraded', broker: closed ? 'closed' : 'down' })
+    response.writeHead(ok ? 200 : 503, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': String(Buffer.byteLength(text)),
+      'Cache-Control': 'no-store',
+    })
+    response.end(request.method === 'HEAD' ? undefined : text)
+    return true
+  }
+
   const own = options.server === undefined
   const probe = (request: IncomingMessage, response: ServerResponse): void => {
+    if (health(request, response)) return
     if (longPoll?.handle(request, response)) return
     if (pathnameOf(request.url) === resolved.path && addresses.full(request.socket.remoteAddress)) {
       // The probe a client makes after a failed upgrade says why: the upgrade was refused 429 as well.
@@ -353,6 +422,8 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
     for (const connection of connections) connection.close(1001, 'server shutting down')
     await Promise.all(gone)
     longPoll?.close()
+    crossNode?.close()
+    stopHealth?.()
     sessions.clear()
     if (ownsBroker) await broker.close()
     if (own) {
@@ -434,6 +505,7 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       return true
     },
     expireSession(sessionId) {
+      crossNode?.expire(sessionId)
       const session = sessions.get(sessionId)
       if (!session) return false
       const owner = session.owner
@@ -458,9 +530,11 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
         handshakes: handshakes.size,
         principals: byPrincipal.size,
         logErrors,
+        broker: broker.health?.() ?? brokerHealth,
       }
     },
     handleRequest(request, response) {
+      if (health(request, response)) return true
       if (longPoll?.handle(request, response)) return true
       if (pathnameOf(request.url) !== resolved.path) return false
       probe(request, response)

@@ -1,5 +1,18 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { DedupeSet } from './limits'
+
+/**
+ * A hash of a secret (a session or long-poll connection id), safe for Redis key names and node-to-node messages: the
+ * id itself never leaves its process in clear. Internal.
+ */
+export function secretKey(id: string): string {
+  return createHash('sha256').update(id).digest('base64url')
+}
+
+/** 128 random bits, base64url: an unguessable session id. Internal. */
+export function newSessionId(): string {
+  return randomBytes(16).toString('base64url')
+}
 
 /** What a session is attached to. Internal. */
 export interface SessionOwner {
@@ -15,6 +28,8 @@ export interface Session<Owner extends SessionOwner = SessionOwner> {
   readonly dedupe: DedupeSet
   owner: Owner | null
   expiry: NodeJS.Timeout | null
+  /** Cross-node: the attachment generation this node holds it at (see `SessionStore.attach`); 0 otherwise. */
+  generation: number
 }
 
 /** Options of {@link SessionRegistry}. Internal. */
@@ -31,11 +46,14 @@ export interface SessionRegistryOptions {
   readonly maxDetachedSessions: number
   /** Principals exempt from `maxPerPrincipal` (the shared anonymous one). */
   readonly uncapped: (principalId: string) => boolean
+  /** Index sessions by {@link secretKey} too (cross-node: other nodes name a session by its key). @default false */
+  readonly keyed?: boolean
 }
 
 /** Sessions of one server process. Internal. */
 export class SessionRegistry<Owner extends SessionOwner> {
   private readonly byId = new Map<string, Session<Owner>>()
+  private readonly byKey = new Map<string, Session<Owner>>()
   private readonly byPrincipal = new Map<string, Set<Session<Owner>>>()
   /** Disconnected sessions, oldest first. */
   private readonly detached = new Set<Session<Owner>>()
@@ -56,8 +74,11 @@ export class SessionRegistry<Owner extends SessionOwner> {
     return this.remembered
   }
 
-  /** A fresh session for `principalId`, making room under the caps. */
-  create(principalId: string): Session<Owner> {
+  /**
+   * A fresh session for `principalId`, making room under the caps; `id` is given for a session another node created
+   * (cross-node sessions: the broker's store holds it).
+   */
+  create(principalId: string, id: string = newSessionId()): Session<Owner> {
     let owned = this.byPrincipal.get(principalId)
     if (!owned) {
       owned = new Set()
@@ -71,15 +92,17 @@ export class SessionRegistry<Owner extends SessionOwner> {
       }
     }
     const session: Session<Owner> = {
-      id: randomBytes(16).toString('base64url'),
+      id,
       principalId,
       dedupe: new DedupeSet(this.options.maxDedupeIds, (delta, remembered) =>
         this.dedupeChanged(session, delta, remembered),
       ),
       owner: null,
       expiry: null,
+      generation: 0,
     }
     this.byId.set(session.id, session)
+    if (this.options.keyed === true) this.byKey.set(secretKey(id), session)
     owned.add(session)
     return session
   }
@@ -88,6 +111,16 @@ export class SessionRegistry<Owner extends SessionOwner> {
   find(id: string, principalId: string): Session<Owner> | undefined {
     const session = this.byId.get(id)
     return session?.principalId === principalId ? session : undefined
+  }
+
+  /** A session by its {@link secretKey} (when `keyed`). */
+  byKeyOf(key: string): Session<Owner> | undefined {
+    return this.byKey.get(key)
+  }
+
+  /** Sessions attached to an owner now. */
+  *attached(): IterableIterator<Session<Owner>> {
+    for (const session of this.byId.values()) if (session.owner !== null) yield session
   }
 
   /** Any session by id (test controls). */
@@ -132,6 +165,7 @@ export class SessionRegistry<Owner extends SessionOwner> {
     this.detachedHolding.delete(session)
     this.holders.delete(session)
     this.byId.delete(session.id)
+    if (this.options.keyed === true) this.byKey.delete(secretKey(session.id))
     const owned = this.byPrincipal.get(session.principalId)
     owned?.delete(session)
     if (owned?.size === 0) this.byPrincipal.delete(session.principalId)
@@ -141,6 +175,7 @@ export class SessionRegistry<Owner extends SessionOwner> {
   clear(): void {
     for (const session of this.byId.values()) this.stopExpiry(session)
     this.byId.clear()
+    this.byKey.clear()
     this.byPrincipal.clear()
     this.detached.clear()
     this.detachedHolding.clear()

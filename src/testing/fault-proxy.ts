@@ -1,8 +1,11 @@
 import { connect, createServer } from 'node:net'
 import type { AddressInfo, Server, Socket } from 'node:net'
+import { isUpgradeRequest, MAX_REQUEST_HEAD_BYTES, rewriteHead, splitHead } from './http-head'
 import { isHttpStatus, writeHttpRejection } from './http-rejection'
 import { ProxyLink } from './proxy-link'
 import type { LinkCounters, LinkSettings } from './proxy-link'
+import { UpstreamPool } from './upstreams'
+import type { FaultProxyUpstream } from './upstreams'
 
 /** Stable codes of {@link FaultProxyError}. */
 export type FaultProxyErrorCode = 'FAULT_PROXY_INVALID_TARGET' | 'FAULT_PROXY_INVALID_ARGUMENT'
@@ -30,10 +33,25 @@ export interface FaultProxyTargetAddress {
   port: number
 }
 
+/** A server to forward to: `{ host, port }`, `'ws://host:port/...'` (any scheme) or `'host:port'`. */
+export type FaultProxyTarget = FaultProxyTargetAddress | string
+
 /** Options of {@link createFaultProxy}. */
 export interface FaultProxyOptions {
-  /** The server to forward to: `{ host, port }`, `'ws://host:port/...'` (any scheme) or `'host:port'`. */
-  target: FaultProxyTargetAddress | string
+  /**
+   * The server to forward to, or several: then the proxy is a load balancer that sends each new client connection to
+   * the next upstream in rotation (round-robin, no stickiness: WebSocket upgrades and plain HTTP alike), and tries the
+   * next one when an upstream refuses the connection, as nginx does by default.
+   */
+  target: FaultProxyTarget | readonly FaultProxyTarget[]
+  /**
+   * With several targets, every plain HTTP request (long-poll, probes) gets `Connection: close`, so each request opens
+   * a connection of its own and is balanced on its own, as nginx does without upstream keep-alive; false keeps
+   * kept-alive connections on the upstream they first reached. WebSocket upgrades are forwarded untouched.
+   * Ignored with a single target.
+   * @default true
+   */
+  perRequest?: boolean
   /**
    * Interface the proxy listens on.
    * @default '127.0.0.1'
@@ -76,6 +94,8 @@ export interface FaultProxyStats {
   readonly bytesDropped: number
   /** Socket errors seen on either side (ECONNRESET, ECONNREFUSED…). */
   readonly socketErrors: number
+  /** Connections reset because no upstream was in rotation or every one refused (several targets only). */
+  readonly noUpstream: number
 }
 
 /** The fault modes in force; a snapshot. */
@@ -149,6 +169,20 @@ export interface FaultProxy {
   refuse(): void
   /** Clears every fault mode. Delayed or sliced connections resume normal forwarding; blackholed ones stay dead. */
   restore(): void
+  /** Every upstream, in `target` order, with its rotation state and connection counts. */
+  readonly upstreams: readonly FaultProxyUpstream[]
+  /**
+   * Takes upstream `index` out of rotation: new connections go to the others (reset when none is left), open ones
+   * stay. Throws `FAULT_PROXY_INVALID_ARGUMENT` for an index out of range.
+   */
+  take(index: number): void
+  /** Puts upstream `index` back into rotation. */
+  putBack(index: number): void
+  /**
+   * Destroys every open connection to upstream `index` at once (both sockets closed, no close frame), as its process
+   * dying would look to clients; it stays in rotation. Returns how many connections were cut.
+   */
+  kill(index: number): number
   /** Stops listening and destroys every socket and timer. Idempotent. */
   close(): Promise<void>
 }
@@ -162,9 +196,6 @@ interface ProxyModes {
   killAfterOpenMs: number | null
   blockWebSocket: WebSocketBlock | null
 }
-
-/** Requests whose head has not ended after this many bytes are answered anyway. */
-const MAX_REQUEST_HEAD_BYTES = 16 * 1024
 
 function invalidTarget(target: unknown, cause?: unknown): FaultProxyError {
   const message = `Cannot parse fault proxy target ${JSON.stringify(target)}`
@@ -215,35 +246,6 @@ function assertNonNegative(name: string, value: number, integer: boolean): void 
   }
 }
 
-/** Splits a request head at its blank line; null while it has not all arrived. */
-function splitHead(buffer: Buffer): { lines: string[]; rest: Buffer } | null {
-  const end = buffer.indexOf('\r\n\r\n')
-  if (end === -1) return null
-  // latin1 maps every byte to one character and back, so header bytes survive the rewrite unchanged.
-  return { lines: buffer.subarray(0, end).toString('latin1').split('\r\n'), rest: buffer.subarray(end + 4) }
-}
-
-/** The lower-cased name of a header line; '' for the request line or a line without a colon. */
-function headerName(line: string): string {
-  const colon = line.indexOf(':')
-  return colon <= 0 ? '' : line.slice(0, colon).trim().toLowerCase()
-}
-
-/** Whether a request head asks for a protocol upgrade (RFC 9110 §7.8): it has a non-empty `Upgrade` header. */
-function isUpgradeRequest(lines: readonly string[]): boolean {
-  return lines.some((line) => headerName(line) === 'upgrade' && line.slice(line.indexOf(':') + 1).trim() !== '')
-}
-
-/** The head without `Connection` (and, for `strip`, `Upgrade`) headers, plus `Connection: close`. */
-function rewriteHead(lines: readonly string[], stripUpgrade: boolean): Buffer {
-  const kept = lines.filter((line, index) => {
-    if (index === 0) return true
-    const name = headerName(line)
-    return name !== 'connection' && !(stripUpgrade && name === 'upgrade')
-  })
-  return Buffer.from([...kept, 'Connection: close', '', ''].join('\r\n'), 'latin1')
-}
-
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => reject(error)
@@ -269,7 +271,12 @@ function formatUrl(host: string, port: number): string {
  * proxy.blackhole(); // the link goes half-open
  */
 export async function createFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
-  const target = parseFaultProxyTarget(options.target)
+  const targets = (Array.isArray(options.target) ? options.target : [options.target]) as readonly FaultProxyTarget[]
+  if (targets.length === 0) throw invalidTarget(options.target)
+  const pool = new UpstreamPool(targets.map((target) => parseFaultProxyTarget(target)))
+  const target = pool.snapshot()[0]!
+  const balancing = pool.size > 1
+  const perRequest = balancing && (options.perRequest ?? true)
   const host = options.host ?? '127.0.0.1'
   const modes: ProxyModes = {
     blackhole: false,
@@ -291,6 +298,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
   let refused = 0
   let rejected = 0
   let blockedUpgrades = 0
+  let noUpstream = 0
   const links = new Set<ProxyLink>()
   const clientSockets = new Set<Socket>()
   const settings = (): LinkSettings => modes
@@ -316,25 +324,59 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     socket.on('end', () => socket.destroy())
   }
 
-  /** Forwards a new connection to the target (or blackholes it), through a link that applies the fault modes. */
-  const forward = (client: Socket): void => {
-    const upstream = modes.blackhole ? null : connect({ host: target.host, port: target.port, allowHalfOpen: true })
+  const startLink = (client: Socket, upstream: Socket | null, index: number): void => {
+    let untrack: () => void = () => undefined
     const link: ProxyLink = new ProxyLink({
       client,
       upstream,
       settings,
       counters,
       killAfterOpenMs: modes.killAfterOpenMs,
-      onClosed: () => links.delete(link),
+      onClosed: () => {
+        links.delete(link)
+        untrack()
+      },
     })
     links.add(link)
+    if (upstream !== null) untrack = pool.track(index, link)
+    // Blackholed while the upstream was being reached.
+    if (modes.blackhole) link.blackhole()
+    client.resume()
+  }
+
+  /**
+   * Forwards a new connection to the target (or blackholes it), through a link that applies the fault modes. With
+   * several targets the link starts once an upstream in rotation accepted; the client waits paused until then.
+   */
+  const forward = (client: Socket): void => {
+    if (modes.blackhole) return startLink(client, null, 0)
+    if (!balancing) {
+      const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true })
+      pool.countForwarded(0)
+      let connected = false
+      upstream.once('connect', () => {
+        connected = true
+      })
+      upstream.once('error', () => {
+        if (!connected) pool.countFailed(0)
+      })
+      return startLink(client, upstream, 0)
+    }
+    pool.connect(
+      client,
+      (upstream, index) => startLink(client, upstream, index),
+      () => {
+        noUpstream += 1
+        client.resetAndDestroy()
+      },
+    )
   }
 
   /**
    * Reads the request head, then refuses it if it is an upgrade (as `how` says) or forwards it with
    * `Connection: close`. A head that never ends within the size limit is forwarded as is.
    */
-  const screenUpgrade = (client: Socket, how: WebSocketBlock): void => {
+  const screenUpgrade = (client: Socket, how: WebSocketBlock | null): void => {
     let head = Buffer.alloc(0)
     const onEnd = (): void => {
       client.off('data', onData)
@@ -347,12 +389,18 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       client.off('data', onData)
       client.off('end', onEnd)
       const upgrade = split !== null && isUpgradeRequest(split.lines)
+      if (upgrade && how === null) {
+        client.pause()
+        client.unshift(head)
+        forward(client)
+        return
+      }
       if (upgrade) blockedUpgrades += 1
       if (upgrade && how === 'reset') {
         client.resetAndDestroy()
         return
       }
-      if (upgrade && typeof how === 'object') {
+      if (upgrade && typeof how === 'object' && how !== null) {
         client.resume()
         client.on('end', () => client.destroy())
         writeHttpRejection(client, how)
@@ -363,7 +411,6 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       client.pause()
       client.unshift(bytes)
       forward(client)
-      client.resume()
     }
     client.on('data', onData)
     client.on('end', onEnd)
@@ -384,7 +431,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       answerWithStatus(client, modes.rejectUpgrade)
       return
     }
-    if (modes.blockWebSocket !== null) {
+    if (modes.blockWebSocket !== null || perRequest) {
       screenUpgrade(client, modes.blockWebSocket)
       return
     }
@@ -400,6 +447,13 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
   const port = (server.address() as AddressInfo).port
   let closing: Promise<void> | null = null
 
+  const checkUpstream = (index: number): number => {
+    if (!pool.has(index)) {
+      throw new FaultProxyError('FAULT_PROXY_INVALID_ARGUMENT', `No upstream ${String(index)} (${String(pool.size)})`)
+    }
+    return index
+  }
+
   const kickAll = (): void => {
     for (const link of links) link.kick()
   }
@@ -411,7 +465,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       return clientSockets.size
     },
     get stats() {
-      return { accepted, refused, rejected, blockedUpgrades, ...counters }
+      return { accepted, refused, rejected, blockedUpgrades, ...counters, noUpstream }
     },
     get faults() {
       const { rejectUpgrade, blockWebSocket } = modes
@@ -489,6 +543,18 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
         blockWebSocket: null,
       } satisfies ProxyModes)
       kickAll()
+    },
+    get upstreams() {
+      return pool.snapshot()
+    },
+    take(index) {
+      pool.setInRotation(checkUpstream(index), false)
+    },
+    putBack(index) {
+      pool.setInRotation(checkUpstream(index), true)
+    },
+    kill(index) {
+      return pool.kill(checkUpstream(index))
     },
     close() {
       closing ??= (async () => {

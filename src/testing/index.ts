@@ -5,9 +5,11 @@ export type {
   FaultProxyFaults,
   FaultProxyOptions,
   FaultProxyStats,
+  FaultProxyTarget,
   FaultProxyTargetAddress,
   WebSocketBlock,
 } from './fault-proxy'
+export type { FaultProxyUpstream } from './upstreams'
 export { createEchoServer, EchoServerError } from './echo-server'
 export type {
   EchoServer,

@@ -1,5 +1,7 @@
 /** What the embedded server's control API reports (scripts/lifeline-dev-server.ts). */
 export interface LifelineServerState {
+  /** `npm start` runs one server; `npm run start:cluster` runs nodes over Redis behind a balancer. */
+  mode: 'single' | 'cluster'
   /** False after `kill` until `restart`. */
   up: boolean
   /** The proxy drops every byte (half-open links). */
@@ -16,6 +18,10 @@ export interface LifelineServerState {
   proxyConnections: number
   /** Epoch ms of a pending restart, else `null`. */
   restartAt: number | null
+  /** Cluster mode: each node process and the balancer's connections to it. */
+  nodes?: ReadonlyArray<{ index: number; up: boolean; connections: number }>
+  /** Cluster mode: the redis-server is running. */
+  redisUp?: boolean
 }
 
 /** A fault or action of the control API, by endpoint name. */
@@ -32,6 +38,10 @@ export type LifelineServerAction =
   | 'block-websocket'
   | 'unblock-websocket'
   | 'publish'
+  | 'kill-node'
+  | 'restart-node'
+  | 'stop-redis'
+  | 'start-redis'
 
 /** Client of the control API. */
 export interface LifelineControl {

@@ -80,6 +80,27 @@ const faultGroups: ReadonlyArray<{ title: string; faults: readonly Fault[] }> = 
   },
 ]
 
+/** Cluster mode only (`npm run start:cluster`): a node process each, and Redis. */
+function clusterFaults(state: LifelineServerState): Array<{ title: string; faults: readonly Fault[] }> {
+  const nodes = state.nodes ?? []
+  return [
+    {
+      title: 'Cluster nodes',
+      faults: nodes.flatMap(({ index }) => [
+        { label: `Kill node ${String(index + 1)}`, action: 'kill-node', params: { index } },
+        { label: `Restart node ${String(index + 1)}`, action: 'restart-node', params: { index } },
+      ]),
+    },
+    {
+      title: 'Redis',
+      faults: [
+        { label: 'Stop Redis', action: 'stop-redis' },
+        { label: 'Start Redis', action: 'start-redis' },
+      ],
+    },
+  ]
+}
+
 function describeServer(state: LifelineServerState | null): string {
   if (!state) return 'unknown'
   const parts = [state.up ? 'up' : state.restartAt === null ? 'killed' : 'killed, restarting']
@@ -87,6 +108,12 @@ function describeServer(state: LifelineServerState | null): string {
   if (state.rejectStatus !== null) parts.push(`rejecting with ${String(state.rejectStatus)}`)
   if (state.webSocketBlocked) parts.push('WebSocket blocked')
   parts.push(`${String(state.connections)} WebSocket open, ${String(state.totalConnections)} since start`)
+  if (state.mode === 'cluster') {
+    const nodes = (state.nodes ?? []).map(
+      (node) => `node ${String(node.index + 1)} ${node.up ? `up (${String(node.connections)})` : 'killed'}`,
+    )
+    parts.push(...nodes, state.redisUp === true ? 'Redis up' : 'Redis stopped')
+  }
   return parts.join(' · ')
 }
 
@@ -141,7 +168,7 @@ export function FaultPanel(props: { control: LifelineControl; network: NetworkSw
       <p>
         Server: <span data-testid="server-state">{describeServer(server)}</span>
       </p>
-      {faultGroups.map((group) => (
+      {[...(server?.mode === 'cluster' ? clusterFaults(server) : []), ...faultGroups].map((group) => (
         <fieldset key={group.title} className="live-faults">
           <legend>{group.title}</legend>
           {group.faults.map((fault) => (

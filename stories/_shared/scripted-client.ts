@@ -120,6 +120,7 @@ export function createScriptedClient(options: ScriptedClientOptions = {}): Scrip
     dispose: () => undefined,
     getWebSocket: () => null,
     resources: () => ({ timers: timer === null ? 0 : 1, listeners: listeners.size, sockets: 0 }),
+    now: () => Date.now(),
   }
 
   return {

@@ -1,16 +1,32 @@
+import type { ComponentProps } from 'react'
 import type { Meta, StoryObj } from '@storybook/react-vite'
 import { expect, waitFor } from 'storybook/test'
-import { ConnectionBanner, ReconnectCountdown, type ConnectionBannerLabels } from '../../src/components'
+import {
+  ConnectionBanner,
+  defaultConnectionBannerLabels,
+  ReconnectCountdown,
+  type ConnectionBannerLabels,
+} from '../../src/components'
 import '../../src/components/styles.css'
 import { devServers } from '../_shared/dev-servers'
 import { LiveFrame } from '../_shared/live'
 import { playOutage } from '../_shared/outage'
 import { ScriptedProvider, StateGrid } from '../_shared/scripted'
 import { bannerStates, closed } from '../_shared/scripted-client'
+import { Themed, type StoryTheme } from './themed'
+
+/** The Default story's controls: the banner's props, plus the scripted state it shows and the theme around it. */
+type BannerArgs = ComponentProps<typeof ConnectionBanner> & { state: string; theme: StoryTheme }
+
+const stateTitles = bannerStates().map((state) => state.title)
 
 const meta = {
   title: 'Components/ConnectionBanner',
   component: ConnectionBanner,
+  // A docs page with the prop table (from the props' JSDoc, by react-docgen) and every story below.
+  tags: ['autodocs'],
+  // A client is no value to edit: the stories provide one.
+  argTypes: { client: { control: false } },
   parameters: {
     docs: {
       description: {
@@ -20,26 +36,54 @@ const meta = {
       },
     },
   },
-} satisfies Meta<typeof ConnectionBanner>
+} satisfies Meta<BannerArgs>
 
 export default meta
-type Story = StoryObj<typeof meta>
+type Story = StoryObj<BannerArgs>
 
 /**
- * The drop-in banner, no props, on a connection that was just lost: it appears after `showAfterMs` (1 s), says what
- * happens, counts down to the next attempt, and offers Retry now and Dismiss.
+ * The drop-in banner on a connection that was just lost: it appears after `showAfterMs` (1 s), says what happens,
+ * counts down to the next attempt, and offers Retry now and Dismiss. Try the controls: the state the client is in,
+ * the delay, the texts (`labels`, merged over the English ones) and the stylesheet's light or dark theme.
  */
 export const Default: Story = {
-  args: { showAfterMs: 1000 },
-  render: (args) => (
-    <ScriptedProvider
-      state={{
-        snapshot: { status: 'reconnecting', attempt: 2, nextRetryAt: Date.now() + 8000, lastClose: closed(1006) },
-      }}
-    >
-      <ConnectionBanner {...args} />
-    </ScriptedProvider>
-  ),
+  args: {
+    state: 'Reconnecting, with the countdown',
+    theme: 'light',
+    showAfterMs: 1000,
+    labels: {
+      reconnecting: defaultConnectionBannerLabels.reconnecting,
+      offline: defaultConnectionBannerLabels.offline,
+      degraded: defaultConnectionBannerLabels.degraded,
+      retry: defaultConnectionBannerLabels.retry,
+      dismiss: defaultConnectionBannerLabels.dismiss,
+    },
+  },
+  argTypes: {
+    state: {
+      description: 'The scripted connection state the banner reports on (story only, not a prop).',
+      control: 'select',
+      options: stateTitles,
+      table: { category: 'Story' },
+    },
+    theme: {
+      description: 'The stylesheet theme around the banner: `data-theme` on an ancestor (story only, not a prop).',
+      control: 'inline-radio',
+      options: ['light', 'dark'],
+      table: { category: 'Story' },
+    },
+  },
+  render: ({ state, theme, ...props }) => {
+    const scripted = bannerStates().find((candidate) => candidate.title === state) ?? { snapshot: {} }
+    return (
+      <Themed theme={theme}>
+        {/* Keyed: a new state is a new scripted client, and the banner waits `showAfterMs` again. */}
+        <ScriptedProvider key={`${state}/${String(props.showAfterMs)}`} state={scripted}>
+          <ConnectionBanner {...props} />
+        </ScriptedProvider>
+      </Themed>
+    )
+  },
   play: async ({ canvasElement }) => {
     const root = canvasElement.querySelector('[data-lifeline="banner"]')
     await waitFor(() => expect(root?.getAttribute('data-state')).toBe('reconnecting'), { timeout: 3000 })

@@ -1,16 +1,25 @@
+import type { ComponentProps } from 'react'
 import type { Meta, StoryObj } from '@storybook/react-vite'
 import { expect, waitFor } from 'storybook/test'
-import { ConnectionBanner, OfflineQueue } from '../../src/components'
+import { ConnectionBanner, defaultOfflineQueueLabels, OfflineQueue } from '../../src/components'
 import '../../src/components/styles.css'
 import { Chat } from '../_shared/chat'
 import { devServers } from '../_shared/dev-servers'
 import { LiveFrame } from '../_shared/live'
 import { ScriptedProvider, StateGrid } from '../_shared/scripted'
 import { queueStates } from '../_shared/scripted-client'
+import { Themed, type StoryTheme } from './themed'
+
+/** The Default story's controls: the queue's props, plus the scripted outbox it shows and the theme around it. */
+type QueueArgs = ComponentProps<typeof OfflineQueue> & { state: string; theme: StoryTheme }
 
 const meta = {
   title: 'Components/OfflineQueue',
   component: OfflineQueue,
+  // A docs page with the prop table (from the props' JSDoc, by react-docgen) and every story below.
+  tags: ['autodocs'],
+  // A client is no value to edit (the stories provide one), nor is a function.
+  argTypes: { client: { control: false }, formatItem: { control: false } },
   parameters: {
     docs: {
       description: {
@@ -20,20 +29,56 @@ const meta = {
       },
     },
   },
-} satisfies Meta<typeof OfflineQueue>
+} satisfies Meta<QueueArgs>
 
 export default meta
-type Story = StoryObj<typeof meta>
+type Story = StoryObj<QueueArgs>
 
 const [waiting, failedAndWaiting] = queueStates()
 
-/** The drop-in queue, no props, while offline with three messages waiting (collapsed; Show messages opens it). */
+/**
+ * The drop-in queue while offline with three messages waiting (collapsed; Show messages opens it). Try the controls:
+ * the outbox it shows, `defaultExpanded`, the texts (`labels`, merged over the English ones) and the stylesheet's
+ * light or dark theme.
+ */
 export const Default: Story = {
-  render: (args) => (
-    <ScriptedProvider state={waiting ?? { snapshot: {} }}>
-      <OfflineQueue {...args} />
-    </ScriptedProvider>
-  ),
+  args: {
+    state: 'Waiting: three messages, collapsed',
+    theme: 'light',
+    defaultExpanded: false,
+    labels: {
+      list: defaultOfflineQueueLabels.list,
+      queued: defaultOfflineQueueLabels.queued,
+      sending: defaultOfflineQueueLabels.sending,
+      retryAll: defaultOfflineQueueLabels.retryAll,
+      discardAll: defaultOfflineQueueLabels.discardAll,
+    },
+  },
+  argTypes: {
+    state: {
+      description: 'The scripted outbox the queue shows (story only, not a prop).',
+      control: 'select',
+      options: queueStates().map((state) => state.title),
+      table: { category: 'Story' },
+    },
+    theme: {
+      description: 'The stylesheet theme around the queue: `data-theme` on an ancestor (story only, not a prop).',
+      control: 'inline-radio',
+      options: ['light', 'dark'],
+      table: { category: 'Story' },
+    },
+  },
+  render: ({ state, theme, ...props }) => {
+    const scripted = queueStates().find((candidate) => candidate.title === state) ?? { snapshot: {} }
+    return (
+      <Themed theme={theme}>
+        {/* Keyed: a new outbox is a new scripted client; `defaultExpanded` applies when the queue mounts. */}
+        <ScriptedProvider key={`${state}/${String(props.defaultExpanded)}`} state={scripted}>
+          <OfflineQueue {...props} />
+        </ScriptedProvider>
+      </Themed>
+    )
+  },
   play: async ({ canvasElement }) => {
     await expect(canvasElement.querySelector('[data-lifeline="queue"]')?.getAttribute('data-state')).toBe('waiting')
   },

@@ -311,9 +311,14 @@ describe('ConnectionBanner', () => {
     vi.restoreAllMocks()
   })
 
-  it('throws a clear error for a part outside its Root', () => {
+  it('throws PART_OUTSIDE_ROOT for a part outside its Root, in the browser too', () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined)
-    expect(() => render(inProvider(scripted.client, <ConnectionBanner.Message />))).toThrow(/outside its Root/)
+    expect(() => render(inProvider(scripted.client, <ConnectionBanner.Message />))).toThrow(
+      expect.objectContaining({
+        code: 'PART_OUTSIDE_ROOT',
+        message: '<ConnectionBanner.Message> must be used inside <ConnectionBanner.Root>',
+      }),
+    )
     vi.restoreAllMocks()
   })
 })

@@ -51,6 +51,7 @@ export function createScriptedClient(initial: Partial<ConnectionSnapshot> = {}):
     dispose: vi.fn(),
     getWebSocket: () => null,
     resources: () => ({ timers: 0, listeners: listeners.size, sockets: 0 }),
+    now: () => Date.now(),
   }
   return {
     client,

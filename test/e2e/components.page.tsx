@@ -118,6 +118,7 @@ function scriptedClient(): LifelineClient {
     dispose: nothing,
     getWebSocket: () => null,
     resources: () => ({ timers: 0, listeners: listeners.size, sockets: 0 }),
+    now: () => Date.now(),
   }
 }
 

@@ -58,3 +58,10 @@ it('every relative link and image in README.md and docs/*.md points at a file in
   }
   expect(broken).toEqual([])
 })
+
+it('keeps ioredis out of every entry but react-lifeline/server/redis (an optional peer, only that entry needs it)', () => {
+  const installed = join(consumer, 'node_modules', 'react-lifeline')
+  const code = [...paths].filter((path) => /^dist\/[^/]+\.c?js$/.test(path))
+  const importing = code.filter((path) => /\bioredis\b/.test(readFileSync(join(installed, path), 'utf8')))
+  expect(importing.sort()).toEqual(['dist/server-redis.cjs', 'dist/server-redis.js'])
+})

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { InvalidOptionsError } from '../../src/core'
 import { createMemoryBroker } from '../../src/server'
 import type { BrokerMessage, MemoryBrokerOptions } from '../../src/server'
+import { describeBrokerContract } from '../support/broker-contract'
+
+describeBrokerContract('memory', (options) => createMemoryBroker(options))
 
 function setup(options: MemoryBrokerOptions = {}) {
   const clock = { now: 0 }

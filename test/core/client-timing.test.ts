@@ -143,6 +143,9 @@ const settle = () => vi.advanceTimersByTimeAsync(0)
 
 /** Full jitter with random 0.5: the middle of [min, min(max, min·2^attempt)]. */
 const delayOf = (attempt: number, min = 1000, max = 30_000) => min + 0.5 * (Math.min(max, min * 2 ** attempt) - min)
+/** After an open connection ends with 1006 (a crash), the first retry spreads over [min, 10·min] at least. */
+const crashDelayOf = (attempt: number, min = 1000, max = 30_000) =>
+  Math.max(min + 0.5 * (Math.min(max, 10 * min) - min), delayOf(attempt, min, max))
 
 const unhandled: unknown[] = []
 const onUnhandled = (reason: unknown) => unhandled.push(reason)
@@ -207,12 +210,12 @@ describe('client: connection refused (R2)', () => {
     vi.advanceTimersByTime(4999)
     last().serverClose(1006, '', false)
     expect(client.getSnapshot().attempt).toBe(2)
-    vi.advanceTimersByTime(delayOf(2))
+    vi.advanceTimersByTime(crashDelayOf(2))
     last().serverOpen()
     vi.advanceTimersByTime(5000)
     expect(client.getSnapshot().attempt).toBe(0)
     last().serverClose(1006, '', false)
-    expect(client.getSnapshot()).toMatchObject({ attempt: 1, nextRetryAt: Date.now() + delayOf(1) })
+    expect(client.getSnapshot()).toMatchObject({ attempt: 1, nextRetryAt: Date.now() + crashDelayOf(1) })
     client.dispose()
   })
 })
@@ -498,7 +501,7 @@ describe('client: outbox', () => {
     first.serverClose(1006, '', false)
     expect(client.getSnapshot().outbox).toMatchObject({ queued: 3, inFlight: 0 })
     client.send('d')
-    vi.advanceTimersByTime(delayOf(1))
+    vi.advanceTimersByTime(crashDelayOf(1))
     last().serverOpen()
     expect(last().sent).toEqual(['a', 'b', 'c', 'd'])
     client.dispose()

@@ -143,7 +143,7 @@ describe('callback options are always the latest', () => {
     const backoff1 = vi.fn(() => 5)
     const backoff2 = vi.fn(() => 5)
     function View({ logger, backoff }: { logger: typeof first; backoff: () => number }): ReactNode {
-      const { status } = useWebSocket(server.url, { environment, logger, backoff })
+      const { status } = useWebSocket(server.url, { environment, logger, backoff, minDelayMs: 10 })
       return <span data-testid="status">{status}</span>
     }
     const { rerender } = render(<View logger={first} backoff={backoff1} />)

@@ -31,6 +31,18 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  * Item 9 of the "installs cleanly" issue raises the components' ceiling from 3.9 to 4.4 kB: composition (one countdown
  * and one Retry now per client, +0.17 kB), readable JSON previews in the offline queue (+0.17 kB), `formatItem` and
  * boxless empty roots (+0.1 kB).
+ * The core-reshaping issue (10) raises useWebSocket's ceiling from 11.18 to 13.1 kB and useChannel's from 13.0 to
+ * 15.15 kB, against its own goal of 8.0 kB, which stays. What the bytes bought (`npm run size -- --modules` lists every
+ * module's share): client.ts split into interpreter, heartbeat, delivery, connection, token source and timer set
+ * (+1.1 kB: the interpreter's generic activities, the lifecycle events between parts, property names a minifier
+ * cannot shorten); the diagnosis moved out to a plug-in chunk (-0.32 kB); clients made in useState and inert until
+ * retained, one idle stand-in for server rendering, every callback option the latest (+0.26 kB, two bugs fixed); the
+ * raw-mode gaps of issue 14 item 1 (+0.67 kB: `share`, `filter`, a URL function, `shouldReconnect`, a read-only
+ * `getWebSocket()`, drain + settle when pongs never match); the UNAVAILABLE deferral of issue 11 (+0.1 kB).
+ * What stands between 13.1 and 8.0 kB: the transition table (5.1 kB minified), the outbox with its delivery
+ * confirmation (3.6 kB), the connection and its protocol link (3.3 kB), the React glue with zustand (2.9 kB). Reaching
+ * 8 kB means making the outbox and the close-code policy plug-ins a raw app opts into, not trimming.
+ *
  * `budget` is a ceiling at today's figure that stops creep; `goal` is what an issue aims for, printed beside the
  * figure and never moved to make a row pass (useWebSocket: 8.0 kB, the core-reshaping issue; components: 3.0 kB).
  *
@@ -46,7 +58,7 @@ export const sizeEntries = [
     name: 'useWebSocket',
     exports: ['useWebSocket'],
     from: 'src/index.ts',
-    budget: 11_180,
+    budget: 13_100,
     goal: 8_000,
     // Plug-ins a raw app pays for only when it imports them (the diagnosis loads on the first failed handshake).
     notUpFront: [
@@ -60,7 +72,7 @@ export const sizeEntries = [
     name: 'useChannel',
     exports: ['useChannel', 'lifelineProtocol', 'LifelineProvider'],
     from: 'src/index.ts',
-    budget: 13_000,
+    budget: 15_150,
   },
   {
     name: 'components (added to the hooks)',

@@ -18,6 +18,7 @@ const entries = {
   'server-redis': 'src/server/redis/index.ts',
   testing: 'src/testing/index.ts',
   'testing-fakes': 'src/testing/fakes.ts',
+  'compat-react-use-websocket': 'src/compat/react-use-websocket.ts',
 } as const
 
 const missingEntries = Object.values(entries).filter((file) => !existsSync(`${root}${file}`))
@@ -74,7 +75,8 @@ function preserveUseClient(): Plugin {
       },
     },
     renderChunk(code, chunk) {
-      if (!chunk.moduleIds.some((id) => clientModules.has(id))) return null
+      // An entry module's own directive is kept by the bundler (the compat entry's): never add a second one.
+      if (!chunk.moduleIds.some((id) => clientModules.has(id)) || USE_CLIENT.test(code)) return null
       return { code: `'use client';\n${code}`, map: null }
     },
   }
@@ -116,7 +118,9 @@ export default defineConfig({
     rolldownOptions: {
       external: isExternal,
       // The JSDoc lives in the .d.ts files, where editors read it; tree-shaking annotations (@__PURE__) stay.
-      output: { comments: { legal: true, annotation: true, jsdoc: false } },
+      // `exports: 'named'`: the compat entry has a default export beside named ones (react-use-websocket's import
+      // line); CommonJS gets it as `require(…).default`, as every entry with named exports does.
+      output: { exports: 'named', comments: { legal: true, annotation: true, jsdoc: false } },
       onwarn(warning, defaultHandler) {
         // Expected for every 'use client' module: preserveUseClient() puts the directive back on its chunk.
         if (warning.code === 'MODULE_LEVEL_DIRECTIVE' && warning.message.includes('use client')) return

@@ -41,6 +41,11 @@ export const layers = {
     forbiddenPackages: ['^react(/.*)?$', '^react-dom(/.*)?$', '^zustand(/.*)?$'],
     why: 'server is Node only and shares protocol types with core',
   },
+  compat: {
+    mayImport: ['react', 'store', 'core'],
+    forbiddenPackages: ['^ws$', '^node:'],
+    why: "compat maps other libraries' APIs onto the hooks, in the browser",
+  },
   testing: {
     mayImport: ['core', 'server'],
     forbiddenPackages: ['^zustand(/.*)?$'],

@@ -23,6 +23,7 @@ export type LifelineErrorCode =
   | 'INVALID_CHANNEL'
   | 'HANDSHAKE_FAILED'
   | 'PART_OUTSIDE_ROOT'
+  | 'NOT_SUPPORTED'
 
 // Inline so bundlers drop the table from production builds (an imported constant is folded too late to tree-shake).
 const hints: Partial<Record<LifelineErrorCode, string>> =
@@ -49,6 +50,8 @@ const hints: Partial<Record<LifelineErrorCode, string>> =
         HANDSHAKE_FAILED: 'See error.diagnosis: the URL was probed over HTTP after the upgrade failed.',
         STORAGE_ERROR: 'The outbox could not be read from or written to storage; it keeps working in memory.',
         PART_OUTSIDE_ROOT: 'Render the part inside the component root (or item) the message names, or use the drop-in.',
+        NOT_SUPPORTED:
+          'This react-use-websocket feature has no transport here yet; see docs/migrating-from-react-use-websocket.md.',
       }
     : {}
 

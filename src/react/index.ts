@@ -2,7 +2,7 @@ export { LifelineContext, useLifelineClient, useOptionalLifelineClient } from '.
 export { LifelineProvider } from './lifeline-provider'
 export type { LifelineProviderOptions, LifelineProviderProps, ProtocolOption } from './lifeline-provider'
 export { useConnection } from './use-connection'
-export { useManagedClient } from './use-managed-client'
+export { forgetSharedClients, useManagedClient } from './use-managed-client'
 export type { ManagedClientOptions } from './use-managed-client'
 export { useWebSocket } from './use-websocket'
 export type { UseWebSocketOptions, UseWebSocketResult } from './use-websocket'

@@ -65,6 +65,20 @@ function forgetLater(entry: SharedEntry): void {
   entry.forget = setTimeout(() => sharedClients.delete(entry), SHARE_LINGER_MS)
 }
 
+/**
+ * Forgets the clients shared by `share: true` (those of `url`, or all): the next component that shares makes a new
+ * one. Components already using one keep it, and it still closes after the last of them unmounts. For a page whose
+ * components went away without unmounting (a closed `window.open` child); react-use-websocket's `resetGlobalState`.
+ */
+export function forgetSharedClients(url?: string): void {
+  for (const entry of sharedClients) {
+    if (url !== undefined && entry.identity.url !== url && entry.client.url !== url) continue
+    if (entry.forget) clearTimeout(entry.forget)
+    entry.forget = null
+    sharedClients.delete(entry)
+  }
+}
+
 /** The shared client for `identity`, made by the first component that asks (its callbacks are the ones called). */
 function sharedEntry(identity: Identity, latest: { current: Identity }): SharedEntry | null {
   for (const entry of sharedClients) if (sameValue(entry.identity, identity)) return entry

@@ -32,6 +32,7 @@ export const ENTRY_POINTS = [
   './server/redis',
   './testing',
   './testing/fakes',
+  './compat/react-use-websocket',
 ] as const
 export type EntryPoint = (typeof ENTRY_POINTS)[number]
 

@@ -1,0 +1,215 @@
+'use client'
+import { startTransition, useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import {
+  lifelineError,
+  safeJsonParse,
+  type ConnectionStatus,
+  type LifelineClient,
+  type UrlSource,
+  type WebSocketLike,
+} from '../core'
+import { forgetSharedClients, useWebSocket as useLifeline } from '../react'
+import {
+  clientOptions,
+  clientUrl,
+  closeEventOf,
+  eventOf,
+  messageEventOf,
+  ReadyState,
+  type Options,
+  type WebSocketMessage,
+} from './ruw-options'
+
+export { ReadyState } from './ruw-options'
+export { LifelineError } from '../core'
+export type { LifelineClient, LifelineErrorCode } from '../core'
+export type { HeartbeatSettings, Options, QueryParams, WebSocketMessage } from './ruw-options'
+
+/** `sendMessage`: sends now when open; otherwise queues it in the outbox when `keep`, else drops it. */
+export type SendMessage = (message: WebSocketMessage, keep?: boolean) => void
+/** `sendJsonMessage`: `sendMessage(JSON.stringify(value), keep)`, with typed errors for values JSON cannot hold. */
+export type SendJsonMessage = <T = unknown>(jsonMessage: T, keep?: boolean) => void
+
+/** What the compat `useWebSocket` returns: react-use-websocket's fields, plus the client underneath. */
+export interface WebSocketHook<T = unknown> {
+  sendMessage: SendMessage
+  sendJsonMessage: SendJsonMessage
+  /** The last message kept by `filter`, `null` before the first. Every message renders once unless `batch`. */
+  lastMessage: MessageEvent | null
+  /** `lastMessage` parsed as JSON (prototype-pollution safe); `{}` when it is not JSON; `null` before the first. */
+  lastJsonMessage: T
+  /** {@link ReadyState}: -1 before there is a connection (`null` URL, `connect = false`). */
+  readyState: ReadyState
+  /** The live socket, read-only (`send`, `close` and setting handlers throw), or `null`; never keep it. */
+  getWebSocket: () => WebSocketLike | null
+  /**
+   * The react-lifeline client underneath (`null` with no connection): give it to `<ConnectionBanner client={…}>`,
+   * `<OfflineQueue>`, `useConnection`, or read `client.getSnapshot()` for status, attempts and `lastError`.
+   */
+  client: LifelineClient | null
+}
+
+const rejectAll = () => false
+
+/** Messages waiting for their render; `busy` while one is shown and its commit has not asked for the next. */
+interface Pump {
+  queue: MessageEvent[]
+  busy: boolean
+  live: boolean
+}
+
+const tasks: Array<() => void> = []
+let channel: MessageChannel | null = null
+
+/** Runs `callback` in a macrotask of its own, without setTimeout's clamping (1–4 ms each). */
+function nextTask(callback: () => void): void {
+  if (typeof MessageChannel !== 'function') {
+    setTimeout(callback, 0)
+    return
+  }
+  if (!channel) {
+    channel = new MessageChannel()
+    channel.port1.onmessage = () => tasks.shift()?.()
+    // Node: an idle port must not keep the process alive.
+    ;(channel.port1 as { unref?: () => void }).unref?.()
+  }
+  tasks.push(callback)
+  channel.port2.postMessage(null)
+}
+
+/** react-use-websocket's value for a message that is not JSON: one shared empty object. */
+const UNPARSABLE: object = Object.freeze({})
+
+const readyStates: Record<ConnectionStatus, ReadyState> = {
+  idle: ReadyState.CONNECTING,
+  connecting: ReadyState.CONNECTING,
+  open: ReadyState.OPEN,
+  closing: ReadyState.CLOSING,
+  reconnecting: ReadyState.CLOSED,
+  offline: ReadyState.CLOSED,
+  closed: ReadyState.CLOSED,
+  failed: ReadyState.CLOSED,
+}
+
+/**
+ * react-use-websocket's `useWebSocket` on react-lifeline's client: change the import line and the connection heals
+ * (jittered backoff, heartbeat, outbox, close-code policy, diagnostics). docs/migrating-from-react-use-websocket.md
+ * lists every difference.
+ *
+ * @example const { sendMessage, lastMessage, readyState } = useWebSocket('wss://example.com/socket')
+ */
+export function useWebSocket<T = unknown>(
+  url: string | UrlSource | null,
+  options: Options = {},
+  connect = true,
+): WebSocketHook<T> {
+  const latest = useRef(options)
+  latest.current = options
+  const target = clientUrl(url, connect, options.queryParams)
+  const socket = useLifeline(target, {
+    ...clientOptions(options),
+    share: !!options.share,
+    // lastMessage is this hook's own (below); the batched one underneath would only cost renders.
+    filter: rejectAll,
+    onOpen: () => latest.current.onOpen?.(eventOf('open')),
+    onClose: (close) => latest.current.onClose?.(closeEventOf(close)),
+    onError: (error) => latest.current.onError?.(Object.assign(eventOf('error'), { error })),
+  })
+  const { client, status, lastError } = socket
+
+  // Every message renders once, as in react-use-websocket, so an effect on `lastMessage` sees them all: a burst waits
+  // in `queue`, and each commit asks for the next message in a task of its own. Not an update in the effect itself,
+  // nor react-use-websocket's flushSync per message: React counts those as nested updates, warns after 50 in a row,
+  // and past that throws (messages lost).
+  const [lastMessage, setLastMessage] = useState<MessageEvent | null>(null)
+  const pump = useRef<Pump | null>(null)
+  useEffect(() => {
+    if (!client) return
+    const state: Pump = { queue: [], busy: false, live: true }
+    pump.current = state
+    const off = client.on('message', (message) => {
+      const event = messageEventOf(message.data)
+      const { onMessage, filter, batch } = latest.current
+      onMessage?.(event)
+      if (filter && filter(event) !== true) return
+      if (state.busy && !batch) return void state.queue.push(event)
+      state.busy = !batch
+      setLastMessage(event)
+    })
+    return () => {
+      off()
+      state.live = false
+      state.queue.length = 0
+      setLastMessage(null)
+    }
+  }, [client])
+  useEffect(() => {
+    const state = pump.current
+    if (!state?.busy) return
+    nextTask(() => {
+      if (!state.live) return
+      const next = state.queue.shift()
+      // A transition, so that what the app's effects set for the previous message (a history) commits first.
+      if (next) startTransition(() => setLastMessage(next))
+      else state.busy = false
+    })
+  }, [lastMessage])
+
+  const maxAttempts = client?.maxAttempts
+  useEffect(() => {
+    if (status === 'failed' && lastError?.code === 'MAX_ATTEMPTS') latest.current.onReconnectStop?.(maxAttempts ?? 0)
+  }, [status, lastError, maxAttempts])
+
+  const current = useRef(client)
+  useEffect(() => {
+    current.current = client
+  }, [client])
+  const sendMessage = useCallback<SendMessage>((message, keep = true) => {
+    const live = current.current
+    if (live && (keep || live.getSnapshot().status === 'open')) live.send(message)
+  }, [])
+  const sendJsonMessage = useCallback<SendJsonMessage>((value, keep = true) => {
+    const live = current.current
+    if (live && (keep || live.getSnapshot().status === 'open')) live.sendJson(value)
+  }, [])
+  const getWebSocket = useCallback(() => current.current?.getWebSocket() ?? null, [])
+
+  const lastJsonMessage = useMemo(() => {
+    if (!lastMessage) return null
+    if (typeof lastMessage.data !== 'string') return UNPARSABLE
+    try {
+      return safeJsonParse(lastMessage.data)
+    } catch {
+      return UNPARSABLE
+    }
+  }, [lastMessage]) as T
+
+  // Like react-use-websocket: -1 until this component has had a connection, CLOSED once it gave it up.
+  const [used, setUsed] = useState(false)
+  if (target !== null && !used) setUsed(true)
+  const readyState = target === null ? (used ? ReadyState.CLOSED : ReadyState.UNINSTANTIATED) : readyStates[status]
+
+  return { sendMessage, sendJsonMessage, lastMessage, lastJsonMessage, readyState, getWebSocket, client }
+}
+
+// react-use-websocket's import line is `import useWebSocket from 'react-use-websocket'`: the drop-in needs a default.
+// eslint-disable-next-line no-restricted-syntax -- the one default export, for the one-line move
+export default useWebSocket
+
+/**
+ * Forgets the connections shared by `share: true` (those of `url`, or all), so the next component makes a new one;
+ * components using one keep it.
+ */
+export function resetGlobalState(url?: string): void {
+  forgetSharedClients(url)
+}
+
+/** Not supported: socket.io speaks its own protocol over the socket. Throws `NOT_SUPPORTED`. */
+export function useSocketIO(): never {
+  throw lifelineError('NOT_SUPPORTED', 'useSocketIO: socket.io is not supported by react-lifeline')
+}
+
+/** Not supported yet: Server-Sent Events have no transport in react-lifeline. Throws `NOT_SUPPORTED`. */
+export function useEventSource(): never {
+  throw lifelineError('NOT_SUPPORTED', 'useEventSource: Server-Sent Events are not supported by react-lifeline yet')
+}

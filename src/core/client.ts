@@ -1,5 +1,6 @@
 import type { ClientEvents, ClientParts, Lifecycle, LifelineClient } from './client-types'
 import { checkClose, createConnection, isSessionId } from './connection'
+import { clientParts } from './debug'
 import { createDelivery } from './delivery'
 import type { DiagnosisRunner } from './diagnosis-runner'
 import { createEmitter } from './emitter'
@@ -329,6 +330,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     onSessionExpired: (listener) => emitter.on('sessionExpired', listener),
   })
 
+  clientParts.set(client, parts)
   if (options.autoConnect !== false) client.connect()
   return client
 }

@@ -92,6 +92,12 @@ describe('herd across nodes (issue 11, R18)', () => {
       // 1. One node killed: only its clients drop.
       const killedAt = performance.now()
       await cluster.killNode(0)
+      // Seeing the kill takes a moment (the balancer notices the upstream died, then each client its close): until
+      // then every client still looks open.
+      const droppedSinceKill = () => swarm.clients.filter((entry) => entry.drops.some((at) => at >= killedAt)).length
+      await waitFor(() => droppedSinceKill() >= (perNode[0] ?? 0), 10_000, "the killed node's clients dropped").catch(
+        () => undefined,
+      )
       await waitFor(allOpen, BACK_WITHIN_MS + 5000, 'every client open after the kill').catch(() => undefined)
       const dropped = swarm.clients.filter((entry) => entry.drops.some((at) => at >= killedAt))
       await cluster.startNode(0)

@@ -6,6 +6,7 @@ import { createLifeline, lifelineProtocol } from '../../src/core'
 // Loaded up front: the client imports them on first use, which fake timers alone cannot wait for.
 import '../../src/core/diagnose'
 import '../../src/core/diagnosis-policy'
+import '../../src/core/diagnosis-runner'
 
 const stripped: Diagnosis = { kind: 'upgrade-stripped', status: 426, retryAfterMs: null, reason: null, hint: '' }
 const down: Diagnosis = { kind: 'unreachable', status: null, retryAfterMs: null, reason: null, hint: '' }

@@ -68,7 +68,7 @@ beforeAll(async () => {
     minify: true,
     format: 'esm',
     platform: 'node',
-    external: ['ws', 'react', 'react-dom', 'zustand'],
+    external: ['ws', 'ioredis', 'react', 'react-dom', 'zustand'],
     define: { 'process.env.NODE_ENV': '"production"' },
     write: false,
     logLevel: 'silent',

@@ -113,7 +113,7 @@ export async function pack(destination: string): Promise<{ tarball: string; pack
  */
 async function install(project: string, tarball: string): Promise<void> {
   const dependencies: Record<string, string> = { 'react-lifeline': `file:${tarball}` }
-  for (const name of ['ws', 'react', '@types/ws', '@types/node', '@types/react'])
+  for (const name of ['ws', 'ioredis', 'react', '@types/ws', '@types/node', '@types/react'])
     dependencies[name] = installedVersion(name)
   writeFileSync(
     join(project, 'package.json'),

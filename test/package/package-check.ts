@@ -24,7 +24,15 @@ export interface PackageCheck {
 }
 
 /** The package's entry points (package.json `exports`, without styles.css and package.json). */
-export const ENTRY_POINTS = ['.', './core', './diagnose', './server', './testing', './testing/fakes'] as const
+export const ENTRY_POINTS = [
+  '.',
+  './core',
+  './diagnose',
+  './server',
+  './server/redis',
+  './testing',
+  './testing/fakes',
+] as const
 export type EntryPoint = (typeof ENTRY_POINTS)[number]
 
 /** `react-lifeline`, `react-lifeline/core`, … */

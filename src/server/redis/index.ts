@@ -16,7 +16,7 @@ export interface RedisBrokerOptions {
    * The broker then owns the connection and closes it in `close()`.
    * @default 'redis://127.0.0.1:6379'
    */
-  url?: string
+  url?: string | undefined
   /**
    * A connected ioredis client (`new Redis(…)` or `new Cluster(…)`) to use instead of `url`. The broker never closes
    * it; it opens its own pub/sub connection next to it (and closes that one).
@@ -79,7 +79,11 @@ export interface RedisBroker extends Broker {
 
 const newEpoch = (): string => randomBytes(9).toString('base64url')
 
-function validate(options: RedisBrokerOptions): Required<Omit<RedisBrokerOptions, 'client' | 'onListenerError'>> {
+type Settings = {
+  [K in keyof Omit<RedisBrokerOptions, 'client' | 'onListenerError'>]-?: Exclude<RedisBrokerOptions[K], undefined>
+}
+
+function validate(options: RedisBrokerOptions): Settings {
   const issues: OptionIssue[] = []
   const count = (field: keyof RedisBrokerOptions, fallback: number, min: number): number => {
     const value = options[field] ?? fallback

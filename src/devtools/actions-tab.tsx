@@ -1,6 +1,6 @@
 'use client'
 import { useId, useState, type ReactNode } from 'react'
-import type { LifelineClient } from '../core'
+import { canSimulateFault, simulateFault, type LifelineClient } from '../core'
 import type { DevtoolsTrace } from './trace-format'
 import type { DevtoolsHooks } from './types'
 
@@ -55,7 +55,15 @@ function HookedAction(props: { label: string; hook: string; run: (() => void) | 
 export function ActionsTab(props: { client: LifelineClient; onExport: () => void }): ReactNode {
   const { client, onExport } = props
   const [code, setCode] = useState('1000')
-  const hooks = (client as { devtools?: DevtoolsHooks }).devtools
+  // A client of its own (`client.devtools`), else the core's fault injection for clients made by createLifeline.
+  const hooks: DevtoolsHooks | undefined =
+    (client as { devtools?: DevtoolsHooks }).devtools ??
+    (canSimulateFault(client)
+      ? {
+          dropLink: () => void simulateFault(client, 'drop-link'),
+          setOnline: (online) => void simulateFault(client, online === false ? 'offline' : 'online'),
+        }
+      : undefined)
   const [offline, setOffline] = useState(false)
   const parsed = Number(code)
   const status = client.getSnapshot().status

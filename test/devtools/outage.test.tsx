@@ -208,4 +208,32 @@ describe('devtools on a real client through a real outage', () => {
       slow.dispose()
     }
   })
+
+  it('Drop the link and Go offline / back online act on a real connection (simulateFault)', async () => {
+    const client = createLifeline({
+      url: server.url,
+      protocol: lifelineProtocol(),
+      environment,
+      minDelayMs: 20,
+      maxDelayMs: 50,
+    })
+    try {
+      render(<LifelineDevtoolsPanel client={client} initialIsOpen />)
+      await waitFor(() => expect(client.getSnapshot().status).toBe('open'))
+      const before = server.totalConnections
+      openTab('Actions')
+      expect(button('Drop the link (no close frame)').disabled).toBe(false)
+      act(() => void fireEvent.click(button('Drop the link (no close frame)')))
+      expect(client.getSnapshot().lastClose).toMatchObject({ code: 1006, wasClean: false })
+      await waitFor(() => expect(client.getSnapshot().status).toBe('open'))
+      expect(server.totalConnections).toBe(before + 1)
+      act(() => void fireEvent.click(button('Go offline')))
+      expect(client.getSnapshot()).toMatchObject({ status: 'offline', online: false })
+      act(() => void fireEvent.click(button('Go back online')))
+      await waitFor(() => expect(client.getSnapshot().status).toBe('open'))
+      expect(server.totalConnections).toBe(before + 2)
+    } finally {
+      client.dispose()
+    }
+  })
 })

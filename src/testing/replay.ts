@@ -9,7 +9,7 @@ import {
   type LifelineErrorCode,
   type OutboxItem,
 } from '../core'
-import type { DevtoolsTrace, TraceError, TraceItem, TraceSnapshot } from '../devtools/trace-format'
+import type { DevtoolsTrace, TraceError, TraceItem, TraceSnapshot } from '../devtools'
 
 /** Options of {@link replayTrace}. */
 export interface ReplayOptions {

@@ -13,6 +13,7 @@ const entries = {
   index: 'src/index.ts',
   core: 'src/core/index.ts',
   diagnose: 'src/core/diagnose.ts',
+  devtools: 'src/devtools/index.ts',
   server: 'src/server/index.ts',
   // Its own entry so that `react-lifeline/server` (the memory broker) never imports ioredis.
   'server-redis': 'src/server/redis/index.ts',

@@ -36,6 +36,11 @@ export const layers = {
     forbiddenPackages: ['^zustand(/.*)?$', '^ws$', '^node:'],
     why: 'components read state through the react layer only',
   },
+  devtools: {
+    mayImport: ['react', 'core'],
+    forbiddenPackages: ['^zustand(/.*)?$', '^ws$', '^node:'],
+    why: 'devtools is a React panel over the public client API',
+  },
   server: {
     mayImport: ['core'],
     forbiddenPackages: ['^react(/.*)?$', '^react-dom(/.*)?$', '^zustand(/.*)?$'],
@@ -47,7 +52,8 @@ export const layers = {
     why: "compat maps other libraries' APIs onto the hooks, in the browser",
   },
   testing: {
-    mayImport: ['core', 'server'],
+    // devtools: the trace types replayTrace() reads (type imports).
+    mayImport: ['core', 'server', 'devtools'],
     forbiddenPackages: ['^zustand(/.*)?$'],
     why: 'the testing kit drives core clients and the reference server',
   },

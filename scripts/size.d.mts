@@ -17,6 +17,14 @@ export interface SizeEntry {
   goal?: number | undefined
   /** Source modules that must not load up front (plug-ins an app pays for only when it uses them). */
   notUpFront?: readonly string[] | undefined
+  /** Module `baseline` is imported from, when not `from` (an app that does not import `from` at all). */
+  baselineFrom?: string | undefined
+  /** `process.env.NODE_ENV` of the build. @default 'production' */
+  nodeEnv?: 'production' | 'development' | undefined
+  /** Gzip limit of the chunks loaded on use (behind `import()`), bytes. @default undefined (not gated) */
+  lazyBudget?: number | undefined
+  /** Internal: a second `export { ... } from` line put before `exports` (how `baselineFrom` is measured). */
+  also?: { exports: readonly string[]; from: string } | undefined
 }
 
 /** Sizes of one bundled entry, in bytes. */
@@ -33,6 +41,8 @@ export interface SizeResult {
   budget: number
   /** The entry's goal, if an issue set one. */
   goal?: number | undefined
+  /** The entry's limit on `lazyGzip`, if it has one. */
+  lazyBudget?: number | undefined
   /** Minified bytes each source module puts into the up-front files (esbuild metafile), by path. */
   modules: Readonly<Record<string, number>>
 }

@@ -7,6 +7,11 @@ describe('bundle size budgets', () => {
       expect(result.gzip, `${entry.name}: ${result.gzip} B gzip, ${result.minified} B minified`).toBeLessThanOrEqual(
         entry.budget,
       )
+      if (entry.lazyBudget !== undefined) {
+        expect(result.lazyGzip, `${entry.name}: ${result.lazyGzip} B gzip loaded on use`).toBeLessThanOrEqual(
+          entry.lazyBudget,
+        )
+      }
       for (const module of entry.notUpFront ?? []) {
         expect(result.modules[module], `${module} loads up front with ${entry.name}`).toBeUndefined()
       }

@@ -12,6 +12,11 @@ export type SimulatedFault =
   /** The platform reports the network back. */
   | 'online'
 
+/** Whether {@link simulateFault} can act on `client` (one made by this copy of `createLifeline`, not disposed). */
+export function canSimulateFault(client: LifelineClient): boolean {
+  return clientParts.get(client)?.disposed === false
+}
+
 /**
  * Injects a fault into a client made by `createLifeline`, for devtools, stories and manual testing: the client reacts
  * as it would to the real thing (backoff, offline state, resume). Returns `false` for a client it does not know (one

@@ -83,6 +83,6 @@ export type { StorageAdapterOptions } from './storage-adapters'
 // A value export here would put it in every app's first chunk.
 export type { DiagnoseEnvironment, Diagnosis, DiagnosisKind, HandshakeError } from './diagnose'
 export { longPollFallback } from './fallback'
-export { simulateFault } from './debug'
+export { canSimulateFault, simulateFault } from './debug'
 export type { SimulatedFault } from './debug'
 export type { Fallback, FallbackHost, LongPollFallbackOptions, TransportFallback } from './fallback'

@@ -30,3 +30,4 @@ export type {
 } from './test-server'
 // The browser-safe fakes (also their own entry, react-lifeline/testing/fakes).
 export * from './fakes'
+export { replayTrace, ReplayError } from './replay'

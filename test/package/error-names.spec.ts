@@ -53,6 +53,7 @@ async function report(file: string, load: string): Promise<NameReport> {
 }
 
 const reports: Record<string, NameReport> = {}
+const ENTRIES_WITHOUT_ERRORS = new Set(['react-lifeline/server/redis', 'react-lifeline/devtools'])
 
 beforeAll(async () => {
   // What an app ships: the entries bundled and minified by esbuild (as Vite, Next.js or webpack + terser would).
@@ -94,7 +95,9 @@ describe.each(['esm', 'cjs', 'minified'])('%s build', (flavour) => {
     const errors = reports[flavour]?.[specifier] ?? []
     const wrong = errors.filter(({ exported, name, stack }) => name !== exported || !stack.startsWith(`${exported}:`))
     expect(wrong).toEqual([])
-    // ./diagnose exports HandshakeError only; every other entry at least one error class.
-    expect(errors.length).toBeGreaterThan(0)
+    // ./diagnose exports HandshakeError only; every other entry at least one error class, but the Redis broker
+    // (it throws the server's errors) and the devtools (no errors of their own).
+    if (ENTRIES_WITHOUT_ERRORS.has(specifier)) expect(errors).toEqual([])
+    else expect(errors.length).toBeGreaterThan(0)
   })
 })

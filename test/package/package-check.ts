@@ -27,6 +27,7 @@ export interface PackageCheck {
 export const ENTRY_POINTS = [
   '.',
   './core',
+  './devtools',
   './diagnose',
   './server',
   './server/redis',

@@ -3,7 +3,7 @@ import { Cluster } from 'ioredis'
 import type { Redis } from 'ioredis'
 import type { NodeRelay, RelayListener } from '../broker'
 import { LifelineServerError } from '../errors'
-import { unavailableAfter } from './sessions'
+import { withTimeout } from './link'
 
 /** Options of {@link createRedisRelay}. Internal. */
 export interface RedisRelayOptions {
@@ -25,7 +25,7 @@ export function createRedisRelay(options: RedisRelayOptions): NodeRelay {
   const node = randomBytes(12).toString('hex')
   const channelOf = (target: string): string => `${keyPrefix}relay:${target}`
   const ownerKey = (key: string): string => `${keyPrefix}{lp:${key}}:owner`
-  const timed = <T>(call: Promise<T>): Promise<T> => unavailableAfter(call, commandTimeoutMs)
+  const timed = <T>(call: Promise<T>): Promise<T> => withTimeout(call, commandTimeoutMs)
 
   let subscriberOf: Redis | Cluster | null = null
   let closed = false

@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { BrokerCluster, DedupeClaim, PublishDedupe, SessionStore, StoredSession } from '../broker'
-import { LifelineServerError } from '../errors'
 import { secretKey } from '../sessions'
+import { withTimeout } from './link'
 import { createRedisRelay } from './relay'
 
 /** Options of {@link createRedisClusterState}. */
@@ -90,26 +90,6 @@ const SCRIPTS: Record<Script, string> = {
   settle: SETTLE,
 }
 
-/** Rejects with `BROKER_UNAVAILABLE` when `call` fails or takes longer than `timeoutMs`. Internal. */
-export function unavailableAfter<T>(call: Promise<T>, timeoutMs: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new LifelineServerError('BROKER_UNAVAILABLE', 'Redis did not answer in time')),
-      timeoutMs,
-    )
-    call.then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(new LifelineServerError('BROKER_UNAVAILABLE', 'Redis call failed', { cause: error }))
-      },
-    )
-  })
-}
-
 /**
  * Sessions, publish dedupe and the long-poll relay in Redis, for `createRedisBroker()` to attach as its `cluster`.
  * Every key of one session shares the hash tag `{s:<sha256 of the id>}`, so its scripts run in one slot of a Cluster;
@@ -125,7 +105,7 @@ export function createRedisClusterState(options: RedisClusterStateOptions): Brok
     return [`${tag}:session`, `${tag}:ids`, `${tag}:order`]
   }
   const run: Runner = (script, keys, args) =>
-    unavailableAfter(client.eval(SCRIPTS[script], keys.length, ...keys, ...args), timeoutMs)
+    withTimeout(client.eval(SCRIPTS[script], keys.length, ...keys, ...args), timeoutMs)
 
   const sessions: SessionStore = {
     async create(id, principalId, node) {
@@ -133,7 +113,7 @@ export function createRedisClusterState(options: RedisClusterStateOptions): Brok
     },
     async find(id) {
       const [key] = keysOf(id)
-      const [principal, node] = await unavailableAfter(client.hmget(key, 'principal', 'node'), timeoutMs)
+      const [principal, node] = await withTimeout(client.hmget(key, 'principal', 'node'), timeoutMs)
       if (principal === null || principal === undefined) return null
       const stored: StoredSession = { principalId: principal, node: node ? node : null }
       return stored
@@ -154,7 +134,7 @@ export function createRedisClusterState(options: RedisClusterStateOptions): Brok
       await Promise.all(ids.map((id) => run('renew', keysOf(id), [node, leaseMs])))
     },
     async expire(id) {
-      await unavailableAfter(client.del(...keysOf(id)), timeoutMs)
+      await withTimeout(client.del(...keysOf(id)), timeoutMs)
     },
   }
 

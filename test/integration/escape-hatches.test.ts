@@ -3,6 +3,7 @@ import { WebSocket } from 'ws'
 import {
   createLifeline,
   longPollFallback,
+  simulateFault,
   type CloseInfo,
   type LifelineClient,
   type WebSocketConstructor,
@@ -117,5 +118,31 @@ describe('url as a function', () => {
     expect(() => createLifeline({ url: () => 'ws://127.0.0.1:1', fallback: longPollFallback(), environment })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTIONS' }),
     )
+  })
+})
+
+describe('simulateFault (devtools actions)', () => {
+  it('drop-link is handled as an abnormal close: reconnects and resends what was in flight', async () => {
+    server = await createEchoServer()
+    client = createLifeline({ url: server.url, ...FAST, environment })
+    await waitForStatus(client, 'open', 2000)
+    expect(simulateFault(client, 'drop-link')).toBe(true)
+    expect(client.getSnapshot()).toMatchObject({ status: 'reconnecting', lastClose: { code: 1006, wasClean: false } })
+    await waitForStatus(client, 'open', 3000)
+    expect(server.totalConnections).toBe(2)
+  })
+
+  it('offline then online: the client waits offline and connects again when the network is back', async () => {
+    server = await createEchoServer()
+    client = createLifeline({ url: server.url, ...FAST, environment })
+    await waitForStatus(client, 'open', 2000)
+    simulateFault(client, 'offline')
+    expect(client.getSnapshot()).toMatchObject({ status: 'offline', online: false })
+    simulateFault(client, 'online')
+    await waitForStatus(client, 'open', 3000)
+  })
+
+  it('returns false for a client it does not know', () => {
+    expect(simulateFault({} as LifelineClient, 'offline')).toBe(false)
   })
 })

@@ -3,7 +3,8 @@
 //   1. `storybook build` into storybook-static/ (skip with --no-build to reuse the last build),
 //   2. serves it on 127.0.0.1 (a free port),
 //   3. opens each story's iframe in headless Chromium (playwright-core, the system Chromium; nothing is downloaded)
-//      at 800 px wide and saves the component in each main state to docs/images/<name>.png.
+//      at 800 px wide and saves the component in each main state to docs/images/<name>.png, then the devtools
+//      panel on its Timeline tab, light and dark (docs/images/devtools-timeline-*.png).
 // The AllStates stories render from scripted snapshots, so no server is needed and the pictures are reproducible
 // (bar the seconds of a countdown).
 import { spawnSync } from 'node:child_process'
@@ -74,6 +75,41 @@ const shots = [
     state: 'failed',
   },
 ]
+
+/**
+ * The devtools panel, open on its Timeline tab, stepped to the end of the story's recorded incident (the server dies,
+ * two retries fail, it resumes), in each theme. The story renders the light theme; the dark picture sets the panel's
+ * own `data-theme` (inside its shadow root) to the same stylesheet's dark palette.
+ */
+const panelShots = [
+  { name: 'devtools-timeline-light', theme: 'light' },
+  { name: 'devtools-timeline-dark', theme: 'dark' },
+]
+const panelStory = 'devtools-lifelinedevtools--replayed-incident'
+
+async function shootPanel(page, origin) {
+  await page.goto(`${origin}/iframe.html?id=${panelStory}&viewMode=story`)
+  const step = page.getByRole('button', { name: 'Step', exact: true })
+  await step.waitFor({ timeout: 15_000 })
+  for (let clicks = 0; clicks < 50 && (await step.isEnabled()); clicks += 1) await step.click()
+  if (await step.isEnabled()) throw new Error('devtools: the incident did not reach its last step')
+  const panel = page.getByRole('region', { name: 'Lifeline devtools' })
+  await panel.getByRole('tab', { name: 'Timeline', exact: true }).click()
+  await panel.locator('tr[data-transition]').first().waitFor({ timeout: 5000 })
+  // Taller than its default 320 px, so the whole incident's timeline fits: resized from the keyboard, then unfocused.
+  const handle = panel.getByRole('separator', { name: 'Resize the devtools panel' })
+  for (let press = 0; press < 5; press += 1) await handle.press('ArrowUp')
+  await handle.evaluate((element) => element.blur())
+  for (const shot of panelShots) {
+    await panel.locator('xpath=..').evaluate((root, theme) => root.setAttribute('data-theme', theme), shot.theme)
+    const path = join(outDir, `${shot.name}.png`)
+    await panel.screenshot({ path })
+    const box = await panel.boundingBox()
+    say(
+      `${shot.name}.png (${Math.round(box?.width ?? 0)}×${Math.round(box?.height ?? 0)}, ${statSync(path).size} bytes)`,
+    )
+  }
+}
 
 const types = {
   '.html': 'text/html; charset=utf-8',
@@ -162,6 +198,7 @@ async function main() {
       })
       say(`${shot.name}.png (${Math.round(box.width)}×${Math.round(box.height)}, ${statSync(path).size} bytes)`)
     }
+    await shootPanel(page, site.origin)
   } finally {
     await browser.close()
     await site.close()

@@ -1,7 +1,10 @@
 import { useEffect, useMemo, useState } from 'react'
 import type { Meta, StoryObj } from '@storybook/react-vite'
 import { ConnectionBanner, OfflineQueue, ReconnectCountdown } from '../src/components'
-import { LifelineDevtools, type DevtoolsTrace, type TraceSnapshot } from '../src/devtools'
+import type { DevtoolsTrace, TraceSnapshot } from '../src/devtools'
+// The panel itself, not the `LifelineDevtools` entry: a static Storybook is a production build, where the entry
+// renders nothing.
+import { LifelineDevtoolsPanel } from '../src/devtools/panel'
 import { LifelineProvider } from '../src/react'
 import { replayTrace } from '../src/testing/replay'
 
@@ -166,7 +169,7 @@ function Player(props: { trace: DevtoolsTrace }) {
       <ConnectionBanner showAfterMs={0} />
       <ReconnectCountdown />
       <OfflineQueue defaultExpanded />
-      <LifelineDevtools initialIsOpen theme="light" />
+      <LifelineDevtoolsPanel initialIsOpen theme="light" />
     </LifelineProvider>
   )
 }

@@ -57,10 +57,10 @@ function errorOf(error: TraceError | null): LifelineError | null {
   return error.diagnosis ? Object.assign(rebuilt, { diagnosis: { hint: '', ...error.diagnosis } }) : rebuilt
 }
 
-function snapshotOf(recorded: TraceSnapshot, shift: number): ConnectionSnapshot {
+function snapshotOf(recorded: TraceSnapshot, shift: number, closeAt: (at: number) => number): ConnectionSnapshot {
   const close = recorded.lastClose
   const lastClose: CloseInfo | null = close
-    ? { ...close, at: close.at + shift, meaning: { ...close.meaning } as CloseInfo['meaning'] }
+    ? { ...close, at: closeAt(close.at), meaning: { ...close.meaning } as CloseInfo['meaning'] }
     : null
   return {
     ...recorded,
@@ -107,6 +107,18 @@ export function replayTrace(trace: DevtoolsTrace, options: ReplayOptions = {}): 
   let index = 0
   let snapshot: ConnectionSnapshot
   let items: readonly OutboxItem[] = []
+  /**
+   * A close keeps the time it was first shown at: rebased with the shift of that step, not of every later one (a
+   * close whose `at` changed would look like a new close to whoever compares them, the devtools' timeline included).
+   */
+  const closes = new Map<number, number>()
+  const closeAt = (shift: number) => (at: number) => {
+    if (!rebase) return at
+    const known = closes.get(at)
+    if (known !== undefined) return known
+    closes.set(at, at + shift)
+    return at + shift
+  }
 
   const emit = <K extends keyof ClientEvents>(type: K, payload: ClientEvents[K]) => {
     events.get(type)?.forEach((listener) => (listener as (value: ClientEvents[K]) => void)(payload))
@@ -117,7 +129,7 @@ export function replayTrace(trace: DevtoolsTrace, options: ReplayOptions = {}): 
     const shift = rebase ? now() - recorded.at : 0
     const before = index === target ? null : steps[index]?.snapshot
     index = target
-    snapshot = snapshotOf(recorded.snapshot, shift)
+    snapshot = snapshotOf(recorded.snapshot, shift, closeAt(shift))
     // The items in force: this step's, else the last step before it that recorded them.
     const withItems = steps
       .slice(0, target + 1)

@@ -7,6 +7,7 @@ import {
   type LifelineOptions,
 } from '../../src/core'
 import { LifelineProvider, useConnection } from '../../src/react'
+import { LifelineDevtoolsPanel } from '../../src/devtools/panel'
 import { devServers } from './dev-servers'
 import {
   createLifelineControl,
@@ -273,6 +274,10 @@ export function LiveFrame(props: {
             </div>
             <FaultPanel control={control} network={network} />
           </div>
+          {/* Open, with the backoff range of liveOptions, so each fault's transitions and retries show as they happen.
+              The panel itself rather than the lazy LifelineDevtools entry: it is there from the first render, so the
+              story's axe check always covers it. */}
+          <LifelineDevtoolsPanel initialIsOpen backoff={{ minDelayMs: 500, maxDelayMs: 8000 }} />
         </LifelineProvider>
       ) : (
         <ServerMissingNote />

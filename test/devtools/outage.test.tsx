@@ -174,6 +174,14 @@ describe('devtools on a real client through a real outage', () => {
     render(<LifelineDevtoolsPanel client={again.client} initialIsOpen />)
     while (step(again));
     expect(transitions()).toEqual(timeline)
+
+    // Rebased to now (the default), a close keeps its time across steps: the causes are the same as recorded.
+    cleanup()
+    const rebased = replayTrace(trace)
+    render(<LifelineDevtoolsPanel client={rebased.client} initialIsOpen />)
+    while (step(rebased));
+    const causes = (rows: string[]) => rows.map((row) => row.replace(/^[^:]*:/, ''))
+    expect(causes(transitions())).toEqual(causes(timeline))
   }, 20_000)
 
   it('Close with code closes the real connection with that code, Connect reconnects, Retry now skips the wait', async () => {

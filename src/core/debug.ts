@@ -11,10 +11,16 @@ export type SimulatedFault =
   | 'offline'
   /** The platform reports the network back. */
   | 'online'
+  /** Moves to long-poll now, as if WebSocket were blocked (needs `fallback: longPollFallback()`). */
+  | 'force-longpoll'
 
-/** Whether {@link simulateFault} can act on `client` (one made by this copy of `createLifeline`, not disposed). */
-export function canSimulateFault(client: LifelineClient): boolean {
-  return clientParts.get(client)?.disposed === false
+/**
+ * Whether {@link simulateFault} can act on `client` (one made by this copy of `createLifeline`, not disposed), and
+ * inject `fault` into it (`force-longpoll` needs a long-poll fallback).
+ */
+export function canSimulateFault(client: LifelineClient, fault?: SimulatedFault): boolean {
+  const parts = clientParts.get(client)
+  return parts?.disposed === false && (fault !== 'force-longpoll' || !!parts.fallback)
 }
 
 /**
@@ -42,6 +48,10 @@ export function simulateFault(client: LifelineClient, fault: SimulatedFault): bo
       return true
     case 'online':
       runtime.dispatch({ type: 'ONLINE' })
+      return true
+    case 'force-longpoll':
+      if (!parts.fallback) return false
+      parts.fallback.force('longpoll')
       return true
     default:
       return fault satisfies never

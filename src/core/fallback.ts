@@ -68,6 +68,11 @@ export interface Fallback {
   diagnosed(diagnosis: Diagnosis): void
   /** A transport opened (passed the protocol's handshake). */
   opened(kind: TransportKind): void
+  /**
+   * Moves to `kind` now, as if the evidence said so (devtools, `simulateFault`): on long-poll the background probe
+   * still moves back to WebSocket once an upgrade works.
+   */
+  force(kind: TransportKind): void
   dispose(): void
 }
 
@@ -257,6 +262,14 @@ export function longPollFallback(options: LongPollFallbackOptions = {}): Transpo
               remember()
             }
           } else if (!cancelProbe && !probeSocket) scheduleProbe()
+        },
+        force(kind) {
+          if (disposed) return
+          resetStreak()
+          stopProbe()
+          mode = kind
+          remember()
+          host.switchNow()
         },
         dispose() {
           disposed = true

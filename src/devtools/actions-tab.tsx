@@ -62,6 +62,10 @@ export function ActionsTab(props: { client: LifelineClient; onExport: () => void
       ? {
           dropLink: () => void simulateFault(client, 'drop-link'),
           setOnline: (online) => void simulateFault(client, online === false ? 'offline' : 'online'),
+          // Only with a long-poll fallback configured.
+          ...(canSimulateFault(client, 'force-longpoll') && {
+            forceTransport: (kind) => void (kind === 'longpoll' && simulateFault(client, 'force-longpoll')),
+          }),
         }
       : undefined)
   const [offline, setOffline] = useState(false)

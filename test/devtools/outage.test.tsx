@@ -6,6 +6,7 @@ import { WebSocket } from 'ws'
 import { ConnectionBanner, OfflineQueue } from '../../src/components'
 import {
   createLifeline,
+  longPollFallback,
   lifelineProtocol,
   type ConnectionSnapshot,
   type LifelineClient,
@@ -240,6 +241,26 @@ describe('devtools on a real client through a real outage', () => {
       act(() => void fireEvent.click(button('Go back online')))
       await waitFor(() => expect(client.getSnapshot().status).toBe('open'))
       expect(server.totalConnections).toBe(before + 2)
+    } finally {
+      client.dispose()
+    }
+  })
+
+  it('Force long-poll moves a real client with a long-poll fallback to long-poll', async () => {
+    const client = createLifeline({
+      url: server.url,
+      protocol: lifelineProtocol(),
+      fallback: longPollFallback({ storage: null, upgradeProbeMs: 60_000 }),
+      environment: { ...environment, fetch: globalThis.fetch },
+      minDelayMs: 20,
+      maxDelayMs: 50,
+    })
+    try {
+      render(<LifelineDevtoolsPanel client={client} initialIsOpen />)
+      await waitFor(() => expect(client.getSnapshot()).toMatchObject({ status: 'open', transport: 'websocket' }))
+      openTab('Actions')
+      act(() => void fireEvent.click(button('Force long-poll')))
+      await waitFor(() => expect(client.getSnapshot()).toMatchObject({ status: 'open', transport: 'longpoll' }))
     } finally {
       client.dispose()
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { longPollFallback, type LongPollFallbackOptions } from '../../src/core/fallback'
+import { simulateFault } from '../../src/core'
 import { openOn, sleep, transportsSeen, waitFor } from './helpers'
 import { caughtUp, clientLoad, serverLoad, subscribeAll, useChannelsHarness } from './channels-harness'
 import { createSequenceChecker } from './sequence-checker'
@@ -10,6 +11,20 @@ const h = useChannelsHarness()
 const FALLBACK: LongPollFallbackOptions = { upgradeProbeMs: 1000, probeTimeoutMs: 1000, storage: null }
 
 describe('long-poll fallback (R22)', () => {
+  it("simulateFault(client, 'force-longpoll') moves a WebSocket client to long-poll now; the probe brings it back", async () => {
+    const server = await h.server()
+    const proxy = await h.proxy(server)
+    const { client } = h.client({ url: proxy.lifelineUrl, fallback: longPollFallback(FALLBACK) })
+    await openOn(client, 'websocket', 3000)
+    const seen = transportsSeen(client)
+    expect(simulateFault(client, 'force-longpoll')).toBe(true)
+    await openOn(client, 'longpoll', 3000)
+    expect(server.server.stats().longPolls).toBe(1)
+    // Nothing blocks WebSocket: one probe interval later it is back.
+    await openOn(client, 'websocket', 1250 + 750)
+    expect(seen).toEqual(['websocket', 'longpoll', 'websocket'])
+  })
+
   for (const [label, block] of [
     ['the upgrade answered 403 by a proxy', { status: 403 }],
     ['the upgrade answered 400 by a proxy', { status: 400 }],

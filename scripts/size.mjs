@@ -102,14 +102,14 @@ export const sizeEntries = [
   },
   {
     // Development: the entry's stub up front, the panel (timeline, frames, outbox, channels, actions) loaded on first
-    // render. Ceilings at the issue-13 figures: 217 B up front, 14.91 kB on use with simulateFault (the panel with the
+    // render. Ceilings at the issue-13 figures: 217 B up front, 14.97 kB on use with simulateFault (the panel with the
     // core and React-layer code it shares, which an app using the hooks already has: ~9 kB more on top of useWebSocket).
     name: 'devtools (development)',
     exports: ['LifelineDevtools'],
     from: 'src/devtools/index.ts',
     nodeEnv: 'development',
     budget: 220,
-    lazyBudget: 14_950,
+    lazyBudget: 15_000,
   },
   {
     // Production: what rendering <LifelineDevtools /> adds to an app (issue 13: 0 B ± 100 B), and no panel chunk.

@@ -338,7 +338,10 @@ describe('the whole client over long-poll (createLifeline with a long-poll WebSo
         void server.publish('feed', ++published)
         protocol.publish('inbox', { n: ++sent })
       }
-      // Mid-stream the server drops the long-poll connection: the waiting poll is cut, the next one gets 410.
+      // Mid-stream the server drops the long-poll connection: the waiting poll is cut, the next one gets 410. The
+      // second time only once the client is back (a 1006 after open spreads its retry over [min, 10·min]).
+      if (round === 40)
+        await waitFor('reopened', () => client.getSnapshot().status === 'open' && server.connections().length > 0)
       if (round === 20 || round === 40) server.connections()[0]?.terminate()
       await sleep(10)
     }

@@ -208,7 +208,8 @@ describe('LifelineDevtools entry', () => {
     const scripted = createScriptedClient({ status: 'open', transport: 'websocket' })
     render(<LifelineDevtools client={scripted.client} initialIsOpen />)
     await waitFor(() => expect(document.querySelector('[data-lifeline-devtools]')).not.toBeNull())
-    expect($('.ld-panel')).toBeTruthy()
+    // The lazily loaded panel itself, open as asked (not only the shadow host).
+    await waitFor(() => expect(devtoolsRoot().querySelector('.ld-panel')?.getAttribute('data-state')).toBe('open'))
   })
 
   it('is a component that renders nothing in production', async () => {

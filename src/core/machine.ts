@@ -245,7 +245,12 @@ const closed: Handler<'CLOSED'> = (state, event, env) => {
     case 'reconnect':
       // An open connection that ends abnormally (1006) is most often a server that crashed or was killed, dropping
       // every client at once: spread the first retry like an announced restart, so they do not return in one second.
-      return retry(base, env, { floorMs, spread: state.status === 'open' && event.code === 1006 })
+      // Not inside an accept-then-drop loop (attempt > 0: never stable since): there the backoff already grows, and a
+      // spread at every drop would only delay the long-poll fallback that such a loop calls for.
+      return retry(base, env, {
+        floorMs,
+        spread: state.status === 'open' && event.code === 1006 && state.attempt === 0,
+      })
     default:
       return action satisfies never
   }

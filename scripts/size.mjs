@@ -43,6 +43,12 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  * confirmation (3.6 kB), the connection and its protocol link (3.3 kB), the React glue with zustand (2.9 kB). Reaching
  * 8 kB means making the outbox and the close-code policy plug-ins a raw app opts into, not trimming.
  *
+ * Issue 14 item 3 (the Server-Sent Events transport) adds a `transport` slot to every client: the connection creates
+ * the plug-in's transport, passes an event's type and id, and takes a final refusal (`fail`), the client refuses
+ * `send` (+0.11 kB up front: ceilings 13.1 → 13.25 kB, 15.15 → 15.3 kB; compat 14.35 → 14.55 kB, with the event type passed to `MessageEvent` and the `events` handlers). The transport and its
+ * parser are not up front (`notUpFront`): only `eventSource()`/`useEventSource` bring them (useEventSource: 15.14 kB,
+ * useWebSocket + 1.9 kB).
+ *
  * `budget` is a ceiling at today's figure that stops creep; `goal` is what an issue aims for, printed beside the
  * figure and never moved to make a row pass (useWebSocket: 8.0 kB, the core-reshaping issue; components: 3.0 kB).
  *
@@ -63,7 +69,7 @@ export const sizeEntries = [
     name: 'useWebSocket',
     exports: ['useWebSocket'],
     from: 'src/index.ts',
-    budget: 13_100,
+    budget: 13_250,
     goal: 8_000,
     // Plug-ins a raw app pays for only when it imports them (the diagnosis loads on the first failed handshake).
     notUpFront: [
@@ -71,20 +77,34 @@ export const sizeEntries = [
       'src/core/diagnose.ts',
       'src/core/fallback.ts',
       'src/core/lifeline-protocol.ts',
+      'src/core/sse-transport.ts',
+      'src/core/sse-parser.ts',
     ],
+  },
+  {
+    name: 'useEventSource',
+    exports: ['useEventSource'],
+    from: 'src/index.ts',
+    budget: 15_150,
   },
   {
     name: 'useChannel',
     exports: ['useChannel', 'lifelineProtocol', 'LifelineProvider'],
     from: 'src/index.ts',
-    budget: 15_150,
+    budget: 15_300,
   },
   {
     name: 'compat/react-use-websocket',
     exports: ['default'],
     from: 'src/compat/react-use-websocket.ts',
-    budget: 14_350,
-    notUpFront: ['src/core/diagnosis-runner.ts', 'src/core/diagnose.ts', 'src/core/lifeline-protocol.ts'],
+    budget: 14_550,
+    notUpFront: [
+      'src/core/diagnosis-runner.ts',
+      'src/core/diagnose.ts',
+      'src/core/lifeline-protocol.ts',
+      'src/core/sse-transport.ts',
+      'src/core/sse-parser.ts',
+    ],
   },
   {
     name: 'react-use-websocket 4.13.0 (reference)',

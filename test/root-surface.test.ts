@@ -39,6 +39,8 @@ describe('public surface', () => {
       'lifelineProtocol',
       'rawProtocol',
       'longPollFallback',
+      'eventSource',
+      'useEventSource',
       'indexedDbOutbox',
       'localStorageOutbox',
       'outboxStorage',

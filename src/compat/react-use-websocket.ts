@@ -1,8 +1,10 @@
 'use client'
 import { startTransition, useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import {
+  eventSource,
   lifelineError,
   safeJsonParse,
+  type TransportPlugin,
   type ConnectionStatus,
   type LifelineClient,
   type UrlSource,
@@ -103,11 +105,22 @@ export function useWebSocket<T = unknown>(
   options: Options = {},
   connect = true,
 ): WebSocketHook<T> {
+  return useCompat<T>(url, options, connect, undefined)
+}
+
+/** The compat hooks' body: `transport` set for `useEventSource`. */
+function useCompat<T>(
+  url: string | UrlSource | null,
+  options: EventSourceOptions,
+  connect: boolean,
+  transport: TransportPlugin | undefined,
+): WebSocketHook<T> {
   const latest = useRef(options)
   latest.current = options
   const target = clientUrl(url, connect, options.queryParams)
   const socket = useLifeline(target, {
     ...clientOptions(options),
+    ...(transport && { transport }),
     share: !!options.share,
     // lastMessage is this hook's own (below); the batched one underneath would only cost renders.
     filter: rejectAll,
@@ -128,9 +141,11 @@ export function useWebSocket<T = unknown>(
     const state: Pump = { queue: [], busy: false, live: true }
     pump.current = state
     const off = client.on('message', (message) => {
-      const event = messageEventOf(message.data)
-      const { onMessage, filter, batch } = latest.current
+      const event = messageEventOf(message)
+      const { onMessage, filter, batch, events } = latest.current
       onMessage?.(event)
+      // useEventSource's handlers by event type (own keys only: an event may be called `constructor`).
+      if (events && Object.prototype.hasOwnProperty.call(events, event.type)) events[event.type]?.(event)
       if (filter && filter(event) !== true) return
       if (state.busy && !batch) return void state.queue.push(event)
       state.busy = !batch
@@ -209,7 +224,41 @@ export function useSocketIO(): never {
   throw lifelineError('NOT_SUPPORTED', 'useSocketIO: socket.io is not supported by react-lifeline')
 }
 
-/** Not supported yet: Server-Sent Events have no transport in react-lifeline. Throws `NOT_SUPPORTED`. */
-export function useEventSource(): never {
-  throw lifelineError('NOT_SUPPORTED', 'useEventSource: Server-Sent Events are not supported by react-lifeline yet')
+/** Options of the compat `useEventSource`: react-use-websocket's, with `withCredentials` and `events`. */
+export interface EventSourceOptions extends Omit<Options, 'protocols' | 'heartbeat' | 'fromSocketIO'> {
+  /** Send cookies to another origin (`EventSource`'s `withCredentials`). @default false */
+  withCredentials?: boolean
+  /** Handlers by event type, called for every event of that type, in order. @default undefined */
+  events?: Readonly<Record<string, (event: MessageEvent) => void>>
 }
+
+/** What the compat `useEventSource` returns: react-use-websocket's fields, plus the client underneath. */
+export interface EventSourceHook {
+  /** The last event kept by `filter` (any type; `type` and `lastEventId` set), `null` before the first. */
+  lastEvent: MessageEvent | null
+  readyState: ReadyState
+  /** Always `null`: the stream is read with `fetch`, so there is no `EventSource` object to hand out. */
+  getEventSource: () => null
+  /** The react-lifeline client underneath (`null` with no connection), for the components and `useConnection`. */
+  client: LifelineClient | null
+}
+
+/**
+ * react-use-websocket's `useEventSource` on react-lifeline's event-stream transport (`eventSource()`): the same
+ * healing as a socket (jittered backoff under `reconnectAttempts`/`reconnectInterval`, offline and visibility, the
+ * HTTP status of a refusal in `lastError`, `Last-Event-ID` on every reconnect), and every event renders once.
+ *
+ * @example const { lastEvent, readyState } = useEventSource('/live/events?ch=news', { events: { update: show } })
+ */
+export function useEventSource(
+  url: string | UrlSource | null,
+  options: EventSourceOptions = {},
+  connect = true,
+): EventSourceHook {
+  const { withCredentials = false } = options
+  const transport = useMemo(() => eventSource({ withCredentials }), [withCredentials])
+  const { lastMessage, readyState, client } = useCompat(url, options, connect, transport)
+  return { lastEvent: lastMessage, readyState, getEventSource, client }
+}
+
+const getEventSource = () => null

@@ -2,6 +2,7 @@ import {
   lifelineError,
   type BackoffContext,
   type CloseInfo,
+  type InboundMessage,
   type HeartbeatOptions,
   type InboundData,
   type LifelineError,
@@ -83,7 +84,7 @@ export interface Options {
   skipAssert?: boolean
   /** socket.io: not supported; `true` throws `NOT_SUPPORTED`. @default false */
   fromSocketIO?: boolean
-  /** For `useEventSource` only (not supported here). @default undefined */
+  /** Accepted and ignored: `useEventSource` takes `withCredentials` itself. @default undefined */
   eventSourceOptions?: EventSourceInit
   /**
    * Render once per message (`false`, react-use-websocket's behaviour: a `lastMessage` effect sees every message), or
@@ -132,10 +133,13 @@ export function eventOf(type: string): Event {
   return typeof Event === 'function' ? new Event(type) : ({ type } as unknown as Event)
 }
 
-/** A `MessageEvent` carrying `data` (a plain `{ type, data }` where the platform has no constructor). */
-export function messageEventOf(data: InboundData): MessageEvent {
-  if (typeof MessageEvent === 'function') return new MessageEvent('message', { data })
-  return { type: 'message', data } as unknown as MessageEvent
+/**
+ * A `MessageEvent` for a message (a plain object where the platform has no constructor): `message` with its `data`,
+ * or, from an event stream, the event's own type and `lastEventId`.
+ */
+export function messageEventOf({ data, type = 'message', lastEventId = '' }: InboundMessage): MessageEvent {
+  if (typeof MessageEvent === 'function') return new MessageEvent(type, { data, lastEventId })
+  return { type, data, lastEventId } as unknown as MessageEvent
 }
 
 const neverPong = () => false

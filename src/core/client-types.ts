@@ -4,6 +4,7 @@ import type { Emitter } from './emitter'
 import type { Environment, WebSocketLike } from './environment'
 import type { LifelineError } from './errors'
 import type { Fallback } from './fallback'
+import type { AttachedTransport } from './sse-transport'
 import type { Heartbeat } from './heartbeat'
 import type { Interpreter } from './interpreter'
 import type { LogSink } from './logger'
@@ -131,6 +132,8 @@ export interface ClientParts {
   lifecycle: Emitter<Lifecycle>
   tokens: TokenSource | null
   fallback: Fallback | undefined
+  /** The transport in place of WebSocket (`transport` option), attached. */
+  transport: AttachedTransport | undefined
   runtime: Interpreter
   delivery: Delivery
   connection: Connection

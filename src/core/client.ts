@@ -42,7 +42,9 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
   if (dynamicUrl && options.fallback) {
     throw new InvalidOptionsError([{ field: 'url', problem: 'a url function does not work with fallback yet' }])
   }
-  const url = dynamicUrl ? '' : resolveUrl(options.url, env.location)
+  // The plug-in checks the options it cannot work with and resolves URLs its way (its code loads only with it).
+  const transport = options.transport?.attach({ env, options, token: () => tokens?.current ?? null })
+  const url = dynamicUrl ? '' : (transport?.resolve ?? resolveUrl)(options.url, env.location)
   const config = resolved.machine
   const heartbeatConfig = resolved.heartbeat
   const heartbeatOptions = typeof options.heartbeat === 'object' ? options.heartbeat : {}
@@ -129,6 +131,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
     lifecycle,
     tokens,
     fallback,
+    transport,
     runtime,
     heartbeat: () => heartbeat?.current ?? null,
     publish,
@@ -229,6 +232,7 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
 
   function enqueue(data: OutboundData, channel?: string): string {
     if (parts.disposed) throw lifelineError('INVALID_MESSAGE', 'disposed')
+    if (transport) throw lifelineError('NOT_SUPPORTED', 'receive-only')
     // Stored messages keep their place ahead of one sent before the first connect.
     attachStorage()
     return delivery.enqueue(data, channel)

@@ -76,7 +76,7 @@ export function createConnection(parts: ClientParts): Connection {
       (value) => {
         if (!connecting(epoch)) return
         try {
-          parts.url = resolveUrl(value, env.location)
+          parts.url = (parts.transport?.resolve ?? resolveUrl)(value, env.location)
         } catch (error) {
           return failed(error as LifelineError)
         }
@@ -101,7 +101,8 @@ export function createConnection(parts: ClientParts): Connection {
   }
 
   function create(epoch: number): void {
-    const next = fallback?.next() ?? 'websocket'
+    const plugin = parts.transport
+    const next: TransportKind = plugin ? 'sse' : (fallback?.next() ?? 'websocket')
     const WebSocketClass = env.WebSocket
     if (next === 'websocket' && !WebSocketClass) {
       return runtime.dispatch({ type: 'FAIL', error: lifelineError('TRANSPORT_ERROR', 'no WebSocket') })
@@ -116,9 +117,11 @@ export function createConnection(parts: ClientParts): Connection {
           openedAt = clock.monotonic()
           protocol.opened(link)
         },
-        message: (data) => {
+        message: (data, event) => {
           if (!current()) return
           parts.heartbeat()?.heard()
+          // An event stream carries application events only: no protocol to read them, and they keep type and id.
+          if (event) return emitter.emit('message', { data, receivedAt: clock.now(), ...event })
           try {
             protocol.received(data, link)
           } catch (error) {
@@ -130,6 +133,15 @@ export function createConnection(parts: ClientParts): Connection {
           // The browser's bare "error" of a failed upgrade says less than the diagnosis already in lastError: keep it.
           const known = error.code === 'TRANSPORT_ERROR' && runtime.state.lastError?.code === 'HANDSHAKE_FAILED'
           if (current() && !known) runtime.dispatch({ type: 'ERROR', error })
+        },
+        fail: (error) => {
+          if (!current()) return
+          transport = null
+          openedAt = null
+          lost()
+          runtime.dispatch({ type: 'FAIL', error })
+          delivery.requeue()
+          parts.publish()
         },
         close: (code, rawReason, wasClean) => {
           if (!current()) return
@@ -161,8 +173,9 @@ export function createConnection(parts: ClientParts): Connection {
           if (!ours) lifecycle.emit('failed', { kind: next, openedFor })
         },
       }
-      created =
-        next === 'longpoll'
+      created = plugin
+        ? plugin.create(parts.url, handlers)
+        : next === 'longpoll'
           ? fallback!.create(handlers)
           : createWebSocketTransport(
               {

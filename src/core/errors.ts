@@ -31,7 +31,8 @@ const hints: Partial<Record<LifelineErrorCode, string>> =
     ? {
         INVALID_URL: 'Use an absolute ws:// or wss:// URL, or a path on this page; no credentials or #fragment.',
         URL_FAILED: 'The url function threw or rejected; see error.cause. The attempt is retried with backoff.',
-        INSECURE_TRANSPORT: 'The page is https: serve the socket over wss:// (browsers block ws:// as mixed content).',
+        INSECURE_TRANSPORT:
+          'The page is https: use wss:// (or https:// for an event stream); browsers block mixed content.',
         INVALID_OPTIONS: 'See `issues` for every bad field.',
         INVALID_MESSAGE: 'Send a string (valid UTF-16), binary data, or a JSON-serialisable value.',
         MESSAGE_TOO_LARGE: 'Split the message, or raise maxMessageBytes (and the server limit).',

@@ -4,6 +4,7 @@ import type { TransportFallback } from './fallback'
 import type { Logger } from './logger'
 import type { OutboxOptions } from './outbox'
 import type { Protocol } from './protocol'
+import type { TransportPlugin } from './sse-transport'
 import type { CloseInfo, CloseRule, InboundData, OutboundData } from './types'
 
 /** Heartbeat settings. Browsers cannot send ping frames, so the heartbeat is an application message. */
@@ -85,6 +86,13 @@ export interface LifelineOptions {
    * @default undefined
    */
   fallback?: TransportFallback
+  /**
+   * Another transport in place of WebSocket: `eventSource()` reads a Server-Sent Events stream (receive-only) with the
+   * same healing. `url` is then an `http(s)://` URL (or a path on the page); `send` throws `NOT_SUPPORTED`; not with
+   * `protocol`, `fallback` or `heartbeat` (the stream's `idleTimeoutMs` finds a dead link).
+   * @default undefined (WebSocket)
+   */
+  transport?: TransportPlugin
   /**
    * After a handshake fails before `open`, probe the URL over plain HTTP to learn why (browsers hide the status of a
    * refused upgrade): the result lands in `lastError` (`HANDSHAKE_FAILED` with a `diagnosis`), a refusal seen twice in
@@ -183,6 +191,7 @@ export const optionSchema = {
   closeCodes: 'closeCodes',
   heartbeat: { fields: heartbeatSchema, orBoolean: true },
   fallback: 'fallback',
+  transport: 'any',
   diagnose: 'boolean',
   outbox: { fields: outboxSchema },
 } as const satisfies Record<keyof LifelineOptions, OptionRule>

@@ -5,12 +5,15 @@ import type { InboundData, OutboundData, TransportKind } from './types'
 /** What a transport reports. Never called after `drop()`. */
 export interface TransportHandlers {
   open(): void
-  message(data: InboundData): void
+  /** A frame; an event stream passes its event's type and id too. */
+  message(data: InboundData, event?: { readonly type: string; readonly lastEventId: string }): void
   close(code: number, reason: string, wasClean: boolean): void
   error(error: LifelineError): void
+  /** The transport was refused for good (an event stream answered 403, 404, 204): no retry; status `failed`. */
+  fail?(error: LifelineError): void
 }
 
-/** A bidirectional frame pipe: WebSocket, or (later) HTTP long-poll. */
+/** A frame pipe: WebSocket, HTTP long-poll, or a receive-only event stream (`send` does nothing). */
 export interface Transport {
   readonly kind: TransportKind
   send(data: OutboundData): void

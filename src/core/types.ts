@@ -4,8 +4,11 @@ import type { LifelineError } from './errors'
 export type ConnectionStatus =
   'idle' | 'connecting' | 'open' | 'reconnecting' | 'offline' | 'closing' | 'closed' | 'failed'
 
-/** The transport carrying the connection. `longpoll` is the degraded mode shown to users. */
-export type TransportKind = 'websocket' | 'longpoll'
+/**
+ * The transport carrying the connection. `longpoll` is the degraded mode shown to users; `sse` a receive-only
+ * Server-Sent Events stream (`transport: eventSource()`).
+ */
+export type TransportKind = 'websocket' | 'longpoll' | 'sse'
 
 /**
  * What the client does after a close with a given code.
@@ -86,4 +89,8 @@ export interface InboundMessage {
   data: InboundData
   /** Epoch ms of receipt. */
   receivedAt: number
+  /** Event stream (`transport: eventSource()`) only: the event's type, `message` when it had no `event:` field. */
+  type?: string
+  /** Event stream only: the last event id when it arrived (`''` before any): where a reconnect resumes from. */
+  lastEventId?: string
 }

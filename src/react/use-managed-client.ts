@@ -17,7 +17,7 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 /** Plug-in instances and platform parts: read once when the client is created, never forwarded. */
-const readOnce = new Set(['environment', 'protocol', 'fallback', 'storage'])
+const readOnce = new Set(['environment', 'protocol', 'fallback', 'transport', 'storage'])
 
 /**
  * A copy of `value` where every function (at any depth of plain objects) calls the function at the same path of the

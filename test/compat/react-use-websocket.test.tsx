@@ -7,7 +7,6 @@ import useWebSocket, {
   LifelineError,
   ReadyState,
   resetGlobalState,
-  useEventSource,
   useSocketIO,
   type Options,
   type WebSocketHook,
@@ -399,9 +398,8 @@ describe('compat useWebSocket: sharing and lifecycle', () => {
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
   })
 
-  it('fromSocketIO, useSocketIO and useEventSource throw NOT_SUPPORTED', () => {
+  it('fromSocketIO and useSocketIO throw NOT_SUPPORTED', () => {
     expect(() => useSocketIO()).toThrow(expect.objectContaining({ code: 'NOT_SUPPORTED' }))
-    expect(() => useEventSource()).toThrow(expect.objectContaining({ code: 'NOT_SUPPORTED' }))
     vi.spyOn(console, 'error').mockImplementation(() => undefined)
     expect(() => render(<Socket url={server.url} options={{ fromSocketIO: true }} />)).toThrow(LifelineError)
   })

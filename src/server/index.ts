@@ -11,6 +11,7 @@ export type {
   ResumeOptions,
   ServerHeartbeatOptions,
   ServerLogger,
+  SseOptions,
 } from './options'
 export type {
   Broker,

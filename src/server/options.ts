@@ -137,6 +137,16 @@ export interface LongPollOptions {
   idleTimeoutMs?: number
 }
 
+/** The Server-Sent Events endpoint, served next to the WebSocket (docs/protocol.md §9). */
+export interface SseOptions {
+  /**
+   * Interval of the `: keep-alive` comment on an open stream, ms: keeps proxies from cutting an idle stream and lets the
+   * client's idle watchdog see life. Keep it below the idle timeout of every proxy between clients and the server.
+   * @default 15000
+   */
+  keepAliveMs?: number
+}
+
 /** Options of {@link createLifelineServer}. Give either `server` or `port`. */
 export interface LifelineServerOptions {
   /**
@@ -309,6 +319,12 @@ export interface LifelineServerOptions {
    * @default { pollTimeoutMs: 25000, idleTimeoutMs: 30000 }
    */
   longPoll?: LongPollOptions | false
+  /**
+   * The Server-Sent Events endpoint at `<path>/events` (receive-only, one channel a stream; same origin checks,
+   * authentication, limits and resume as the WebSocket); false answers that path 404.
+   * @default { keepAliveMs: 15000 }
+   */
+  sse?: SseOptions | false
 }
 
 /** Options with defaults applied. Internal. */
@@ -339,6 +355,8 @@ export interface ResolvedServerOptions {
   readonly maxJsonDepth: number
   /** The long-poll endpoint; null when disabled. */
   readonly longPoll: { readonly path: string; readonly pollTimeoutMs: number; readonly idleTimeoutMs: number } | null
+  /** The Server-Sent Events endpoint; null when disabled. */
+  readonly sse: { readonly path: string; readonly keepAliveMs: number } | null
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -438,6 +456,13 @@ export function resolveServerOptions(options: LifelineServerOptions): ResolvedSe
             path: `${typeof path === 'string' ? path.replace(/\/+$/, '') : ''}/poll`,
             pollTimeoutMs: integer('longPoll.pollTimeoutMs', options.longPoll?.pollTimeoutMs, 25_000, 10, DAY_MS),
             idleTimeoutMs: integer('longPoll.idleTimeoutMs', options.longPoll?.idleTimeoutMs, 30_000, 10, DAY_MS),
+          },
+    sse:
+      options.sse === false
+        ? null
+        : {
+            path: `${typeof path === 'string' ? path.replace(/\/+$/, '') : ''}/events`,
+            keepAliveMs: integer('sse.keepAliveMs', options.sse?.keepAliveMs, 15_000, 10, DAY_MS),
           },
   }
   if (issues.length > 0) throw new InvalidOptionsError(issues)

@@ -23,6 +23,8 @@ import type { LifelineServerOptions, Principal } from './options'
 import { SessionRegistry } from './sessions'
 import type { Session } from './sessions'
 import type { ConnectionSocket } from './socket'
+import { createSseHandler } from './sse'
+import { SseSocket } from './sse-socket'
 import { handleProbe, handleUpgrade, originNotice, originRefusal, pathnameOf, refuseUpgrade } from './upgrade'
 import type { UpgradeContext } from './upgrade'
 
@@ -38,8 +40,8 @@ export interface LifelineConnectionInfo {
   readonly channels: readonly string[]
   /** Peer address. */
   readonly remoteAddress: string | undefined
-  /** What carries it: a WebSocket, or HTTP long-poll requests. */
-  readonly transport: 'websocket' | 'longpoll'
+  /** What carries it: a WebSocket, HTTP long-poll requests, or a Server-Sent Events stream. */
+  readonly transport: 'websocket' | 'longpoll' | 'sse'
   /** Starts the close handshake with this code and reason (destroyed after 1 s if it does not finish). */
   close(code: number, reason?: string): void
   /** Destroys the socket without a close frame. */
@@ -62,6 +64,8 @@ export interface LifelineServerStats {
    * for `idleTimeoutMs` at most, counted against `maxConnectionsPerAddress` and their principal's cap until forgotten.
    */
   readonly closingLongPolls: number
+  /** Open Server-Sent Events streams, those still waiting for their status included (counted in `connections` too). */
+  readonly eventStreams: number
   /**
    * Sessions, connected or waiting to be resumed. With a cross-node broker (`cluster`), only those this server's
    * connections hold: the waiting ones are in the broker's store.
@@ -111,7 +115,7 @@ export interface LifelineServer {
   /**
    * Answers a plain HTTP request for `path` the way an upgrade would be refused (403, 401) or with 426: the probe a
    * browser client uses to find out why its upgrade failed; and every request of the long-poll transport at
-   * `<path>/poll`. Returns false, leaving `response` alone, for any other path. A server of its own calls it for every
+   * `<path>/poll` and of the Server-Sent Events endpoint at `<path>/events`. Returns false, leaving `response` alone, for any other path. A server of its own calls it for every
    * request; with an attached `server`, call it from your request handler.
    */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean
@@ -278,6 +282,8 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       if (principalId !== undefined && owned?.size === 0) byPrincipal.delete(principalId)
       const { session } = connection
       if (session && crossNode) crossNode.released(session, connection)
+      // A stream never learns its session id, so nothing can resume it: forgotten at once.
+      else if (session && connection.socket instanceof SseSocket) sessions.drop(session)
       else if (session) sessions.detach(session, connection)
       const { socket } = connection
       // Still answering its close, it counts against its principal; not once its session moved to another connection.
@@ -311,7 +317,7 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
     nextId += 1
     const connection = new Connection(nextId, socket, request, principal, context)
     connections.add(connection)
-    const transport = socket instanceof LongPollSocket ? 'longpoll' : 'websocket'
+    const transport = transportOf(socket)
     log('info', 'connection opened', { connection: nextId, principal: principal?.id ?? null, transport })
   }
 
@@ -327,6 +333,19 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       accept: adopt,
       crowded: (remoteAddress) => addresses.full(remoteAddress),
       forgotten: (socket) => longPollHolds.forgotten(socket),
+    })
+
+  const sse =
+    resolved.sse &&
+    createSseHandler({
+      options: resolved,
+      sse: resolved.sse,
+      authenticateUpgrade: options.authenticateUpgrade,
+      log,
+      closing: () => closed,
+      accept: adopt,
+      crowded: (remoteAddress) => addresses.full(remoteAddress),
+      take: (remoteAddress) => addresses.take(remoteAddress),
     })
 
   let brokerHealth: BrokerHealth = broker.health?.() ?? { status: 'ok', since: startedAt }
@@ -356,6 +375,7 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
   const probe = (request: IncomingMessage, response: ServerResponse): void => {
     if (health(request, response)) return
     if (longPoll?.handle(request, response)) return
+    if (sse?.handle(request, response)) return
     if (pathnameOf(request.url) === resolved.path && addresses.full(request.socket.remoteAddress)) {
       // The probe a client makes after a failed upgrade says why: the upgrade was refused 429 as well.
       return refuseCrowded(response, probeCors(request, originRefusal(request, resolved) === ''))
@@ -453,7 +473,7 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
     session: connection.session?.id ?? null,
     channels: [...connection.subscriptions.keys()],
     remoteAddress: connection.request.remoteAddress,
-    transport: connection.socket instanceof LongPollSocket ? 'longpoll' : 'websocket',
+    transport: transportOf(connection.socket),
     close(code, reason = '') {
       assertCloseArguments(code, reason)
       connection.close(code, reason)
@@ -524,6 +544,7 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
         connections: connections.size,
         longPolls: longPoll?.size ?? 0,
         closingLongPolls: longPoll?.closed ?? 0,
+        eventStreams: sse?.size ?? 0,
         sessions: sessions.size,
         dedupeIds: sessions.dedupeIds,
         subscriptions,
@@ -536,6 +557,7 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
     handleRequest(request, response) {
       if (health(request, response)) return true
       if (longPoll?.handle(request, response)) return true
+      if (sse?.handle(request, response)) return true
       if (pathnameOf(request.url) !== resolved.path) return false
       probe(request, response)
       return true
@@ -545,6 +567,10 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
       return closing
     },
   }
+}
+
+function transportOf(socket: ConnectionSocket): LifelineConnectionInfo['transport'] {
+  return socket instanceof LongPollSocket ? 'longpoll' : socket instanceof SseSocket ? 'sse' : 'websocket'
 }
 
 function assertCloseArguments(code: number, reason: string): void {

@@ -167,6 +167,31 @@ describe('eventSource(): a Server-Sent Events stream with the client’s healing
     await waitFor(() => requests[1]!.gone, 1000, 'the request to end')
     expect(stream_.resources()).toMatchObject({ sockets: 0 })
   })
+  it('a tab coming back into view retries at once instead of waiting out a long backoff', async () => {
+    let visible = true
+    const listeners = new Set<(value: boolean) => void>()
+    const visibility = {
+      get: () => visible,
+      subscribe(listener: (value: boolean) => void) {
+        listeners.add(listener)
+        return () => void listeners.delete(listener)
+      },
+    }
+    const { url, requests } = await sseServer(({ response }, index) => {
+      if (index === 0) return void response.writeHead(500).end()
+      stream(response)
+    })
+    const { client: stream_ } = client(url, {}, { minDelayMs: 20_000, maxDelayMs: 30_000, environment: { visibility } })
+    await waitForStatus(stream_, 'reconnecting', 2000)
+    visible = false
+    for (const listener of listeners) listener(false)
+    await sleep(100)
+    expect(requests).toHaveLength(1)
+    visible = true
+    for (const listener of listeners) listener(true)
+    await waitForStatus(stream_, 'open', 2000)
+    expect(requests).toHaveLength(2)
+  })
 })
 
 describe('eventSource(): options', () => {

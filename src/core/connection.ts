@@ -134,6 +134,11 @@ export function createConnection(parts: ClientParts): Connection {
           const known = error.code === 'TRANSPORT_ERROR' && runtime.state.lastError?.code === 'HANDSHAKE_FAILED'
           if (current() && !known) runtime.dispatch({ type: 'ERROR', error })
         },
+        resumed(resumed) {
+          if (!current()) return
+          connection.session = { id: null, resumed }
+          parts.publish()
+        },
         fail: (error) => {
           if (!current()) return
           transport = null

@@ -145,6 +145,15 @@ function refusal(status: number, retryAfter: string | null, now: number): { code
   return null
 }
 
+/** A control event's JSON, or `null` when it is not JSON (then its defaults apply; the stream goes on). */
+function parse(text: string): unknown {
+  try {
+    return safeJsonParse(text)
+  } catch {
+    return null
+  }
+}
+
 function openStream(config: StreamConfig): Transport {
   const { handlers, host } = config
   const { timers, clock } = host.env
@@ -152,6 +161,7 @@ function openStream(config: StreamConfig): Transport {
   let live = true
   let idleTimer: unknown = null
   let resumedFrom = config.lastEventId
+  let subscribedBefore = false
 
   const stopTimer = () => {
     if (idleTimer !== null) timers.clearTimeout(idleTimer)
@@ -183,10 +193,17 @@ function openStream(config: StreamConfig): Transport {
           config.resumed(event.lastEventId)
         }
         if (event.type === 'lifeline:close') {
-          const close = safeJsonParse(event.data) as { code?: unknown; reason?: unknown } | null
+          const close = parse(event.data) as { code?: unknown; reason?: unknown } | null
           const code = close && Number.isInteger(close.code) ? (close.code as number) : 1006
           const valid = code >= 1000 && code <= 4999
           return finish(valid ? code : 1006, typeof close?.reason === 'string' ? close.reason : '', valid)
+        }
+        if (event.type === 'lifeline:subscribed') {
+          const subscribed = parse(event.data) as { resumed?: unknown } | null
+          // A first subscription without a resume point is not a gap: nothing was asked for.
+          if (config.lastEventId || subscribedBefore) handlers.resumed?.(subscribed?.resumed === true)
+          subscribedBefore = true
+          return
         }
         if (event.type.startsWith('lifeline:')) return
         if (config.deliver(event)) handlers.message(event.data, event)

@@ -11,6 +11,8 @@ export interface TransportHandlers {
   error(error: LifelineError): void
   /** The transport was refused for good (an event stream answered 403, 404, 204): no retry; status `failed`. */
   fail?(error: LifelineError): void
+  /** Whether the server could resume from where the last transport left off (an event stream's `lifeline:subscribed`). */
+  resumed?(resumed: boolean): void
 }
 
 /** A frame pipe: WebSocket, HTTP long-poll, or a receive-only event stream (`send` does nothing). */

@@ -52,7 +52,7 @@ const hints: Partial<Record<LifelineErrorCode, string>> =
         STORAGE_ERROR: 'The outbox could not be read from or written to storage; it keeps working in memory.',
         PART_OUTSIDE_ROOT: 'Render the part inside the component root (or item) the message names, or use the drop-in.',
         NOT_SUPPORTED:
-          'This react-use-websocket feature has no transport here yet; see docs/migrating-from-react-use-websocket.md.',
+          'Not available here: an event stream is receive-only; for the compat entry see docs/migrating-from-react-use-websocket.md.',
       }
     : {}
 

@@ -10,7 +10,8 @@ import { LongPollSocket } from './longpoll-socket'
 import type { PollResponder } from './longpoll-socket'
 import type { AuthRequest, Principal, ResolvedServerOptions, ServerLog } from './options'
 import { secretKey } from './sessions'
-import { authenticateRequest, authRequestOf, originRefusal, pathnameOf } from './upgrade'
+import { httpAnswer, retryAfterOf } from './http-answer'
+import { authenticateRequest, authRequestOf, pathnameOf } from './upgrade'
 
 /** Header carrying the long-poll connection id (never the URL: it is a bearer secret). */
 export const CONNECTION_HEADER = 'Lifeline-Connection'
@@ -122,29 +123,12 @@ export function createLongPollHandler(context: LongPollContext): LongPollHandler
 
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = request.method ?? 'GET'
-    const origin = request.headers.origin
-    const refusal = originRefusal(request, options)
-    const cors: Record<string, string> =
-      origin === undefined || refusal
-        ? {}
-        : {
-            'Access-Control-Allow-Origin': origin,
-            'Access-Control-Allow-Credentials': 'true',
-            'Access-Control-Expose-Headers': `${CONNECTION_HEADER}, Retry-After`,
-            Vary: 'Origin',
-          }
-    const answer = (status: number, body: Record<string, unknown> | null, headers: Record<string, string> = {}) => {
-      if (response.headersSent || response.destroyed) return
-      const text = body === null ? '' : JSON.stringify(body)
-      response.writeHead(status, {
-        ...cors,
-        ...headers,
-        ...(body === null ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
-        'Content-Length': String(Buffer.byteLength(text)),
-        'Cache-Control': 'no-store',
-      })
-      response.end(text)
-    }
+    const { origin, refusal, cors, answer } = httpAnswer(
+      request,
+      response,
+      options,
+      `${CONNECTION_HEADER}, Retry-After`,
+    )
     const details = { origin: origin ?? null, remoteAddress: request.socket.remoteAddress ?? null }
 
     if (method === 'OPTIONS') {
@@ -395,14 +379,5 @@ export function createLongPollHandler(context: LongPollContext): LongPollHandler
         socket.dispose()
       }
     },
-  }
-}
-
-function retryAfterOf(reason: string): number | null {
-  try {
-    const value: unknown = (JSON.parse(reason) as { retryAfterMs?: unknown }).retryAfterMs
-    return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null
-  } catch (_error) {
-    return null
   }
 }

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http'
 import { WireErrorCodes } from '../core'
 import type { ServerFrame, StreamPosition } from '../core'
 import { CROWDED_RETRY_AFTER_S } from './caps'
+import { retryAfterOf } from './http-answer'
 import type { ConnectionSocket } from './socket'
 
 const OPEN = 1
@@ -64,15 +65,6 @@ function refusalOfError(code: string): Refusal {
           ? 429
           : 500
   return { status, body: { error: code } }
-}
-
-function retryAfterOf(reason: string): number | null {
-  try {
-    const value: unknown = (JSON.parse(reason) as { retryAfterMs?: unknown }).retryAfterMs
-    return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null
-  } catch (_error) {
-    return null
-  }
 }
 
 /** One SSE event; `JSON.stringify` output never holds a raw line break, so `data` is one line. */

@@ -6,7 +6,8 @@ import { errorName } from './errors'
 import { channelProblem } from './frames'
 import type { AuthRequest, Principal, ResolvedServerOptions, ServerLog } from './options'
 import { SseSocket } from './sse-socket'
-import { authenticateRequest, authRequestOf, originRefusal, pathnameOf } from './upgrade'
+import { httpAnswer } from './http-answer'
+import { authenticateRequest, authRequestOf, pathnameOf } from './upgrade'
 
 /** Longest epoch a `Last-Event-ID` may carry (as a `sub.since.epoch`). */
 const MAX_EPOCH_LENGTH = 128
@@ -63,29 +64,7 @@ export function createSseHandler(context: SseContext): SseHandler {
 
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = request.method ?? 'GET'
-    const origin = request.headers.origin
-    const refusal = originRefusal(request, options)
-    const cors: Record<string, string> =
-      origin === undefined || refusal
-        ? {}
-        : {
-            'Access-Control-Allow-Origin': origin,
-            'Access-Control-Allow-Credentials': 'true',
-            'Access-Control-Expose-Headers': 'Retry-After',
-            Vary: 'Origin',
-          }
-    const answer = (status: number, body: Record<string, unknown> | null, headers: Record<string, string> = {}) => {
-      if (response.headersSent || response.destroyed) return
-      const text = body === null ? '' : JSON.stringify(body)
-      response.writeHead(status, {
-        ...cors,
-        ...headers,
-        ...(body === null ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
-        'Content-Length': String(Buffer.byteLength(text)),
-        'Cache-Control': 'no-store',
-      })
-      response.end(text)
-    }
+    const { origin, refusal, cors, answer } = httpAnswer(request, response, options, 'Retry-After')
     const remoteAddress = request.socket.remoteAddress
     const details = { origin: origin ?? null, remoteAddress: remoteAddress ?? null }
 

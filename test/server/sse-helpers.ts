@@ -1,7 +1,27 @@
 import { get } from 'node:http'
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http'
-import type { LifelineServer } from '../../src/server'
-import { waitFor } from './helpers'
+import { afterAll, afterEach, expect } from 'vitest'
+import type { AuthRequest, LifelineServer, LifelineServerOptions } from '../../src/server'
+import { cleanup, logLines, waitFor } from './helpers'
+
+/** Tokens are `tok-<principal>-secret`; anything else is refused. */
+export const tokenAuth: Pick<LifelineServerOptions, 'authenticate'> = {
+  authenticate: ({ token }: AuthRequest) => {
+    const match = /^tok-(\w+)-secret$/.exec(token ?? '')
+    return match?.[1] ? { id: match[1] } : null
+  },
+}
+
+/** The hooks of an SSE server test file: streams and servers closed after each test, `token` never in the logs. */
+export function useSseHooks(token: string): void {
+  afterEach(async () => {
+    closeStreams()
+    await cleanup()
+  })
+  afterAll(() => {
+    expect(logLines.join('\n')).not.toContain(token)
+  })
+}
 
 /** One parsed Server-Sent Event (`event` is `message` when the stream named none). */
 export interface SseEvent {

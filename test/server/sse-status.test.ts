@@ -1,28 +1,14 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createLifelineServer } from '../../src/server'
-import type { AuthRequest, LifelineServerOptions } from '../../src/server'
-import { cleanup, logLines, startServer, waitFor } from './helpers'
-import { closeStreams, eventsUrl, openStream } from './sse-helpers'
+import { startServer, waitFor } from './helpers'
+import { closeStreams, eventsUrl, openStream, tokenAuth, useSseHooks } from './sse-helpers'
 
 const TOKEN = 'tok-bob-secret'
 
-afterEach(async () => {
-  closeStreams()
-  await cleanup()
-})
+useSseHooks(TOKEN)
 
-afterAll(() => {
-  expect(logLines.join('\n')).not.toContain(TOKEN)
-})
-
-const tokenAuth: Pick<LifelineServerOptions, 'authenticate'> = {
-  authenticate: ({ token }: AuthRequest) => {
-    const match = /^tok-(\w+)-secret$/.exec(token ?? '')
-    return match?.[1] ? { id: match[1] } : null
-  },
-}
 const bearer = { Authorization: `Bearer ${TOKEN}` }
 
 describe('SSE endpoint: refusals before the stream', () => {

@@ -1,27 +1,11 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import type { AuthRequest, LifelineServerOptions } from '../../src/server'
-import { cleanup, connectReady, logLines, startServer, waitFor } from './helpers'
-import { closeStreams, ended, eventsUrl, openStream } from './sse-helpers'
+import { describe, expect, it } from 'vitest'
+import { connectReady, logLines, startServer, waitFor } from './helpers'
+import { ended, eventsUrl, openStream, tokenAuth, useSseHooks } from './sse-helpers'
 import type { EventStream } from './sse-helpers'
 
 const TOKEN = 'tok-alice-secret'
 
-afterEach(async () => {
-  closeStreams()
-  await cleanup()
-})
-
-afterAll(() => {
-  expect(logLines.join('\n')).not.toContain(TOKEN)
-})
-
-/** Tokens are `tok-<principal>-secret`; anything else is refused. */
-const tokenAuth: Pick<LifelineServerOptions, 'authenticate'> = {
-  authenticate: ({ token }: AuthRequest) => {
-    const match = /^tok-(\w+)-secret$/.exec(token ?? '')
-    return match?.[1] ? { id: match[1] } : null
-  },
-}
+useSseHooks(TOKEN)
 
 const payloadOf = (stream: EventStream): Array<{ id: string | undefined; data: unknown }> =>
   stream.events

@@ -223,7 +223,9 @@ function openStream(config: StreamConfig): Transport {
   if (config.lastEventId) headers['last-event-id'] = config.lastEventId
 
   async function run(): Promise<void> {
-    const response = await config.fetch(config.url, {
+    // Called unbound: a browser's fetch throws "Illegal invocation" when called as a method of another object.
+    const fetchFn = config.fetch
+    const response = await fetchFn(config.url, {
       method: 'GET',
       headers,
       credentials: config.credentials,

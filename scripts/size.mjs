@@ -45,8 +45,9 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  *
  * Issue 14 item 3 (the Server-Sent Events transport) adds a `transport` slot to every client: the connection creates
  * the plug-in's transport, passes an event's type and id, and takes a final refusal (`fail`), the client refuses
- * `send` (+0.11 kB up front: ceilings 13.1 → 13.25 kB, 15.15 → 15.3 kB; compat 14.35 → 14.57 kB, with the event type passed to `MessageEvent` and the `events` handlers). The transport and its
- * parser are not up front (`notUpFront`): only `eventSource()`/`useEventSource` bring them (useEventSource: 15.2 kB,
+ * `send` (+0.11 kB up front: ceilings 13.1 → 13.25 kB, 15.15 → 15.3 kB; compat 14.35 → 14.68 kB, with the event type passed to `MessageEvent`, the `events` handlers, and
+ * `fromSocketIO`'s URL and Engine.IO heartbeat, which react-use-websocket's own `useWebSocket` takes too). The transport and its
+ * parser are not up front (`notUpFront`): only `eventSource()`/`useEventSource` bring them (useEventSource: 15.21 kB,
  * useWebSocket + 2.0 kB).
  *
  * `budget` is a ceiling at today's figure that stops creep; `goal` is what an issue aims for, printed beside the
@@ -85,7 +86,7 @@ export const sizeEntries = [
     name: 'useEventSource',
     exports: ['useEventSource'],
     from: 'src/index.ts',
-    budget: 15_200,
+    budget: 15_250,
   },
   {
     name: 'useChannel',
@@ -97,7 +98,7 @@ export const sizeEntries = [
     name: 'compat/react-use-websocket',
     exports: ['default'],
     from: 'src/compat/react-use-websocket.ts',
-    budget: 14_570,
+    budget: 14_680,
     notUpFront: [
       'src/core/diagnosis-runner.ts',
       'src/core/diagnose.ts',

@@ -2,7 +2,6 @@
 import { startTransition, useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import {
   eventSource,
-  lifelineError,
   safeJsonParse,
   type TransportPlugin,
   type ConnectionStatus,
@@ -21,11 +20,13 @@ import {
   type Options,
   type WebSocketMessage,
 } from './ruw-options'
+import { socketIOMessage, type SocketIOMessageData } from './socket-io'
 
 export { ReadyState } from './ruw-options'
 export { LifelineError } from '../core'
 export type { LifelineClient, LifelineErrorCode } from '../core'
 export type { HeartbeatSettings, Options, QueryParams, WebSocketMessage } from './ruw-options'
+export type { SocketIOMessageData } from './socket-io'
 
 /** `sendMessage`: sends now when open; otherwise queues it in the outbox when `keep`, else drops it. */
 export type SendMessage = (message: WebSocketMessage, keep?: boolean) => void
@@ -111,13 +112,13 @@ export function useWebSocket<T = unknown>(
 /** The compat hooks' body: `transport` set for `useEventSource`. */
 function useCompat<T>(
   url: string | UrlSource | null,
-  options: EventSourceOptions,
+  options: Options & EventSourceOptions,
   connect: boolean,
   transport: TransportPlugin | undefined,
 ): WebSocketHook<T> {
   const latest = useRef(options)
   latest.current = options
-  const target = clientUrl(url, connect, options.queryParams)
+  const target = clientUrl(url, connect, options)
   const socket = useLifeline(target, {
     ...clientOptions(options),
     ...(transport && { transport }),
@@ -219,9 +220,31 @@ export function resetGlobalState(url?: string): void {
   forgetSharedClients(url)
 }
 
-/** Not supported: socket.io speaks its own protocol over the socket. Throws `NOT_SUPPORTED`. */
-export function useSocketIO(): never {
-  throw lifelineError('NOT_SUPPORTED', 'useSocketIO: socket.io is not supported by react-lifeline')
+/** What the compat `useSocketIO` returns: `useWebSocket`'s fields, with the last socket.io event as the message. */
+export interface SocketIOHook<T = unknown> extends Omit<WebSocketHook, 'lastMessage' | 'lastJsonMessage'> {
+  /**
+   * The last message as `{ type, payload }`; the empty event (`{ type: 'empty', payload: null }`) before the first and
+   * for every frame that is not a socket.io event. Every message renders once.
+   */
+  lastMessage: SocketIOMessageData<T>
+  /** The same object as `lastMessage`. */
+  lastJsonMessage: SocketIOMessageData<T>
+}
+
+/**
+ * react-use-websocket's `useSocketIO`: `useWebSocket` with `fromSocketIO: true` (the `/socket.io/` URL, Engine.IO 3,
+ * its ping as the heartbeat), every message read as a socket.io event. Send events as frames: `'42["type",payload]'`.
+ *
+ * @example const { lastMessage, sendMessage } = useSocketIO('https://example.com', { shouldReconnect: () => true })
+ */
+export function useSocketIO<T = unknown>(
+  url: string | UrlSource | null,
+  options: Options = {},
+  connect = true,
+): SocketIOHook<T> {
+  const { lastMessage, ...hook } = useCompat(url, { ...options, fromSocketIO: true }, connect, undefined)
+  const event = useMemo(() => socketIOMessage<T>(lastMessage?.data), [lastMessage])
+  return { ...hook, lastMessage: event, lastJsonMessage: event }
 }
 
 /** Options of the compat `useEventSource`: react-use-websocket's, with `withCredentials` and `events`. */

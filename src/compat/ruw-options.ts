@@ -1,5 +1,4 @@
 import {
-  lifelineError,
   type BackoffContext,
   type CloseInfo,
   type InboundMessage,
@@ -10,6 +9,7 @@ import {
   type UrlSource,
 } from '../core'
 import type { ManagedClientOptions } from '../react'
+import { socketIOUrl } from './socket-io'
 
 /** react-use-websocket's ready states: the WebSocket's numbers, plus -1 before there is a socket. */
 export const ReadyState = {
@@ -82,7 +82,11 @@ export interface Options {
   heartbeat?: boolean | HeartbeatSettings
   /** Accepted and ignored: the client never asserts what kind of socket it has. @default false */
   skipAssert?: boolean
-  /** socket.io: not supported; `true` throws `NOT_SUPPORTED`. @default false */
+  /**
+   * A socket.io server (Engine.IO 3, `allowEIO3: true` on socket.io 4): the URL becomes its `/socket.io/` one and the
+   * heartbeat is Engine.IO's (`'2'` every 25 s, `'3'` the answer, 20 s timeout; `heartbeat`'s `interval` and `timeout`
+   * tune it). Messages stay raw frames; `useSocketIO` parses them. @default false
+   */
   fromSocketIO?: boolean
   /** Accepted and ignored: `useEventSource` takes `withCredentials` itself. @default undefined */
   eventSourceOptions?: EventSourceInit
@@ -110,15 +114,19 @@ export function withQueryParams(url: string, params: QueryParams | undefined): s
   return `${url}${url.includes('?') ? (url.endsWith('?') || url.endsWith('&') ? '' : '&') : '?'}${query}`
 }
 
-/** The URL the client is given: `null` for none; a URL function is wrapped so its result gets the query too. */
+/**
+ * The URL the client is given: `null` for none; the socket.io one with `fromSocketIO`, then the `queryParams`; a URL
+ * function is wrapped so that its result gets both.
+ */
 export function clientUrl(
   url: string | UrlSource | null,
   connect: boolean,
-  params: QueryParams | undefined,
+  options: Pick<Options, 'queryParams' | 'fromSocketIO'>,
 ): string | UrlSource | null {
   if (url === null || !connect) return null
-  if (typeof url === 'string') return withQueryParams(url, params)
-  return async () => withQueryParams(await url(), params)
+  const final = (resolved: string) =>
+    withQueryParams(options.fromSocketIO ? socketIOUrl(resolved) : resolved, options.queryParams)
+  return typeof url === 'string' ? final(url) : async () => final(await url())
 }
 
 /** A `CloseEvent` for the app's callbacks (a real one where the platform has the constructor). */
@@ -161,9 +169,6 @@ function heartbeatOf(setting: Options['heartbeat']): HeartbeatOptions | undefine
  * `shouldReconnect` or `retryOnError` asks, 20 attempts, 5 s), every other healing part of the client kept.
  */
 export function clientOptions(options: Options): ManagedClientOptions {
-  if (options.fromSocketIO) {
-    throw lifelineError('NOT_SUPPORTED', 'fromSocketIO: socket.io is not supported by react-lifeline')
-  }
   const { shouldReconnect, retryOnError, reconnectInterval = DEFAULT_RECONNECT_INTERVAL_MS } = options
   const interval =
     typeof reconnectInterval === 'function'
@@ -177,7 +182,13 @@ export function clientOptions(options: Options): ManagedClientOptions {
           minDelayMs: Math.max(1, reconnectInterval / 2),
           maxDelayMs: reconnectInterval,
         }
-  const heartbeat = heartbeatOf(options.heartbeat)
+  const { heartbeat: setting, fromSocketIO } = options
+  // Engine.IO 3: the client pings '2', the server answers '3'; 20 s is socket.io's default pingTimeout.
+  const heartbeat = heartbeatOf(
+    fromSocketIO
+      ? { timeout: 20_000, ...(typeof setting === 'object' && setting), message: '2', returnMessage: '3' }
+      : setting,
+  )
   return {
     ...options.lifeline,
     ...interval,

@@ -7,7 +7,6 @@ import useWebSocket, {
   LifelineError,
   ReadyState,
   resetGlobalState,
-  useSocketIO,
   type Options,
   type WebSocketHook,
 } from '../../src/compat/react-use-websocket'
@@ -398,9 +397,34 @@ describe('compat useWebSocket: sharing and lifecycle', () => {
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
   })
 
-  it('fromSocketIO and useSocketIO throw NOT_SUPPORTED', () => {
-    expect(() => useSocketIO()).toThrow(expect.objectContaining({ code: 'NOT_SUPPORTED' }))
-    vi.spyOn(console, 'error').mockImplementation(() => undefined)
-    expect(() => render(<Socket url={server.url} options={{ fromSocketIO: true }} />)).toThrow(LifelineError)
+  it("fromSocketIO: the socket.io URL, ping '2' whose answer '3' is never a message, raw frames as lastMessage", async () => {
+    const engine = await createEchoServer({ pong: { ping: '2', pong: '3' } })
+    try {
+      const paths: string[] = []
+      engine.onConnection((connection) => paths.push(connection.request.url ?? ''))
+      const seen: unknown[] = []
+      const options: Options = { fromSocketIO: true, heartbeat: { interval: 30 }, onMessage: (e) => seen.push(e.data) }
+      render(<Socket url={engine.url} options={options} />)
+      await waitFor(() => expect(engine.received.filter((message) => message.data === '2').length).toBeGreaterThan(1))
+      expect(paths).toEqual(['/socket.io/?EIO=3&transport=websocket'])
+      act(() => hook.sendMessage('42["chat",1]'))
+      await waitFor(() => expect(last()).toBe('42["chat",1]'))
+      expect(seen).toEqual(['42["chat",1]'])
+    } finally {
+      cleanup()
+      await engine.close()
+    }
+  })
+
+  it('fromSocketIO: a server that never answers the ping has its link replaced', async () => {
+    const silent = await createEchoServer({ echo: false, pong: false })
+    try {
+      const options: Options = { fromSocketIO: true, heartbeat: { interval: 30, timeout: 60 }, reconnectInterval: 20 }
+      render(<Socket url={silent.url} options={options} />)
+      await waitFor(() => expect(silent.totalConnections).toBeGreaterThan(1), { timeout: 3000 })
+    } finally {
+      cleanup()
+      await silent.close()
+    }
   })
 })

@@ -94,7 +94,19 @@ export function createNetworkSwitch(initial = true): NetworkSwitch {
     const controller = new AbortController()
     const signals = init?.signal ? [init.signal, controller.signal] : [controller.signal]
     requests.add(controller)
-    return fetch(input, { ...init, signal: AbortSignal.any(signals) }).finally(() => requests.delete(controller))
+    const forget = () => void requests.delete(controller)
+    init?.signal?.addEventListener('abort', forget, { once: true })
+    return fetch(input, { ...init, signal: AbortSignal.any(signals) }).then(
+      (response) => {
+        // An event stream goes on after its headers: it must die with the link too (until its caller aborts it).
+        if (!/^text\/event-stream/i.test(response.headers.get('content-type') ?? '')) forget()
+        return response
+      },
+      (error: unknown) => {
+        forget()
+        throw error
+      },
+    )
   }
 
   const source: SignalSource = {

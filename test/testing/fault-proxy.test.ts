@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { createServer as createHttpServer } from 'node:http'
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import { connect as connectTcp } from 'node:net'
 import type { AddressInfo, Socket } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -555,5 +555,57 @@ describe('createFaultProxy blockWebSocket', () => {
     expect(() => blocker.blockWebSocket({ status: 400, body: 5 as unknown as string })).toThrow(FaultProxyError)
     expect(() => blocker.blockWebSocket('drop' as unknown as 'strip')).toThrow(FaultProxyError)
     expect(blocker.faults.blockWebSocket).toBeNull()
+  })
+})
+
+describe('createFaultProxy with a streaming HTTP response (Server-Sent Events)', () => {
+  it('does forward each event as it is written, in plain and in screening mode, and never cuts the stream', async () => {
+    const open = new Set<ServerResponse>()
+    const http = createHttpServer((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' })
+      response.write(': open\n\n')
+      open.add(response)
+      response.on('close', () => open.delete(response))
+    })
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+    const streaming = await createFaultProxy({ target: { port: (http.address() as AddressInfo).port } })
+    const controllers: AbortController[] = []
+    try {
+      for (const screening of [false, true]) {
+        if (screening) streaming.blockWebSocket()
+        const controller = new AbortController()
+        controllers.push(controller)
+        const response = await fetch(`http://127.0.0.1:${String(streaming.port)}/events`, {
+          headers: { accept: 'text/event-stream' },
+          signal: controller.signal,
+        })
+        expect(response.headers.get('content-type')).toBe('text/event-stream')
+        const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
+        let text = ''
+        const readUntil = async (needle: string): Promise<void> => {
+          const deadline = performance.now() + 3000
+          while (!text.includes(needle)) {
+            if (performance.now() > deadline) throw new Error(`no ${JSON.stringify(needle)} in ${JSON.stringify(text)}`)
+            const { value, done } = await reader.read()
+            if (done) throw new Error(`the stream ended before ${JSON.stringify(needle)}: ${JSON.stringify(text)}`)
+            text += value
+          }
+        }
+        await readUntil(': open')
+        // Each event reaches the client while the response is still open: nothing waits for its end.
+        for (const n of [1, 2]) {
+          for (const response of open) response.write(`id: ${String(n)}\ndata: ${String(n)}\n\n`)
+          await readUntil(`data: ${String(n)}\n\n`)
+          await sleep(n === 1 ? 600 : 0)
+        }
+        expect(open.size).toBeGreaterThanOrEqual(1)
+        controller.abort()
+      }
+    } finally {
+      for (const controller of controllers) controller.abort()
+      await streaming.close()
+      http.closeAllConnections()
+      await new Promise<void>((resolve) => http.close(() => resolve()))
+    }
   })
 })

@@ -159,8 +159,11 @@ const Context = /* @__PURE__ */ createContext<BannerContext | null>(null)
 
 /** Props of {@link ConnectionBanner} and `ConnectionBanner.Root` (a `<div>`). */
 export interface ConnectionBannerProps extends ComponentPropsWithoutRef<'div'> {
-  /** The client to report on, instead of the nearest `LifelineProvider`'s. @default the provider's client */
-  client?: LifelineClient | undefined
+  /**
+   * The client to report on, instead of the nearest `LifelineProvider`'s. `null` (what a hook's `client` is before it
+   * has one) is the same as none. @default the provider's client
+   */
+  client?: LifelineClient | null | undefined
   /**
    * How long trouble must last before the banner shows, in ms, so a brief blip never flashes. It hides at once when
    * the connection is healthy again. A terminal failure shows at once: it cannot be a blip.

@@ -107,8 +107,11 @@ const ItemContext = /* @__PURE__ */ createContext<ItemContext | null>(null)
 
 /** Props of {@link OfflineQueue} and `OfflineQueue.Root` (a `<div>`). */
 export interface OfflineQueueProps extends ComponentPropsWithoutRef<'div'> {
-  /** The client whose outbox to show, instead of the nearest `LifelineProvider`'s. @default the provider's client */
-  client?: LifelineClient | undefined
+  /**
+   * The client whose outbox to show, instead of the nearest `LifelineProvider`'s. `null` (what a hook's `client` is before it
+   * has one) is the same as none. @default the provider's client
+   */
+  client?: LifelineClient | null | undefined
   /** Texts, merged over {@link defaultOfflineQueueLabels}. @default {} */
   labels?: Partial<OfflineQueueLabels> | undefined
   /**

@@ -168,7 +168,7 @@ const noSnapshot = () => null
  * empty root. In the browser, no client is the `MISSING_PROVIDER` error.
  */
 export function useSnapshot(
-  explicit: LifelineClient | undefined,
+  explicit: LifelineClient | null | undefined,
 ): [client: LifelineClient | null, snapshot: ConnectionSnapshot | null] {
   const client = useOptionalLifelineClient(explicit)
   const read = client?.getSnapshot ?? noSnapshot

@@ -54,8 +54,11 @@ const Context = /* @__PURE__ */ createContext<CountdownContext | null>(null)
 
 /** Props of {@link ReconnectCountdown} and `ReconnectCountdown.Root` (a `<div>`). */
 export interface ReconnectCountdownProps extends ComponentPropsWithoutRef<'div'> {
-  /** The client to report on, instead of the nearest `LifelineProvider`'s. @default the provider's client */
-  client?: LifelineClient | undefined
+  /**
+   * The client to report on, instead of the nearest `LifelineProvider`'s. `null` (what a hook's `client` is before it
+   * has one) is the same as none. @default the provider's client
+   */
+  client?: LifelineClient | null | undefined
   /**
    * The maximum in "attempt n of max"; `Infinity` shows "attempt n".
    * @default the client's `maxAttempts`

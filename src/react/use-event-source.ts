@@ -23,7 +23,7 @@ export type UseEventSourceResult<T = unknown> = Omit<UseWebSocketResult<T>, 'sen
  * `maxAttempts`, the HTTP status of a refusal in `lastError`, a token in a header (`getToken`), a dead stream found by
  * `idleTimeoutMs`, and `Last-Event-ID` sent on every reconnect so a server that keeps history resumes where it was.
  * `lastMessage.type` is the event's type and `lastMessage.lastEventId` its id. `null` for no stream. The connection
- * components take `client={result.client ?? undefined}`.
+ * components take `client={result.client}`.
  *
  * @example const { status, lastJsonMessage } = useEventSource('/live/events?ch=news')
  */

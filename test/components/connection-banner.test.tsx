@@ -33,6 +33,12 @@ describe('getConnectionBannerState', () => {
 })
 
 describe('ConnectionBanner', () => {
+  it("takes a hook's `client: null` as no client: the provider's is used, as with none", () => {
+    const { container } = render(inProvider(scripted.client, <ConnectionBanner client={null} showAfterMs={0} />))
+    scripted.set({ status: 'offline', online: false })
+    expect(root(container).dataset.state).toBe('offline')
+  })
+
   it('renders only an empty hidden root and empty live regions while healthy', () => {
     const { container } = render(inProvider(scripted.client, <ConnectionBanner />))
     expect(root(container).dataset.state).toBe('hidden')

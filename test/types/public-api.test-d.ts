@@ -2,13 +2,16 @@
 // checks them (test/layers.test.ts runs it), and every `@ts-expect-error` must still meet an error, or tsc fails.
 import { expectTypeOf } from 'vitest'
 import {
+  ConnectionBanner,
   createLifeline,
+  eventSource,
   indexedDbOutbox,
   lifelineProtocol,
   localStorageOutbox,
   longPollFallback,
   outboxStorage,
   useChannel,
+  useEventSource,
   useWebSocket,
   type BackoffContext,
   type ChannelMessage,
@@ -45,6 +48,16 @@ export function hookGenerics(): void {
   // @ts-expect-error onMessage sees the channel's own payload type
   useChannel<Ticker>('prices', { onMessage: (message: ChannelMessage<string>) => message })
   expectTypeOf(useChannel('any').messages).toEqualTypeOf<readonly ChannelMessage<unknown>[]>()
+
+  const stream = useEventSource<Ticker>('/live/events?ch=prices', { events: ['price'], idleTimeoutMs: null })
+  expectTypeOf(stream.lastJsonMessage).toEqualTypeOf<Ticker | null>()
+  expectTypeOf(stream.lastMessage?.lastEventId).toEqualTypeOf<string | undefined>()
+  // @ts-expect-error an event stream is receive-only: no send
+  stream.send('x')
+  // @ts-expect-error WebSocket-only options are not taken
+  useEventSource('/live/events', { heartbeat: true })
+  // A hook's `client` (null before it has one) goes straight to a component.
+  ConnectionBanner({ client: stream.client })
 }
 
 const url = 'wss://example.test/socket'
@@ -86,6 +99,11 @@ export function optionUnions(): LifelineOptions[] {
     { url, protocol: lifelineProtocol(), fallback: longPollFallback({ fallbackAfter: 2 }) },
     // @ts-expect-error a fallback is made by longPollFallback(), not named
     { url, fallback: 'longpoll' },
+
+    // transport: made by eventSource().
+    { url: 'https://example.test/events', transport: eventSource({ withCredentials: true, events: 'all' }) },
+    // @ts-expect-error a transport is made by eventSource(), not named
+    { url, transport: 'sse' },
 
     // @ts-expect-error the URL is required
     { backoff: 'full-jitter' },

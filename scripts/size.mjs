@@ -49,6 +49,8 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  * `fromSocketIO`'s URL and Engine.IO heartbeat, which react-use-websocket's own `useWebSocket` takes too). The transport and its
  * parser are not up front (`notUpFront`): only `eventSource()`/`useEventSource` bring them (useEventSource: 15.21 kB,
  * useWebSocket + 2.0 kB).
+ * A devtools bug fix (the Channels tab observes every channel through `ChannelRegistry.observe` instead of joining it,
+ * so a channel the app leaves is unsubscribed while the panel is open) adds 56 B to useChannel: ceiling 15.3 → 15.341 kB.
  *
  * `budget` is a ceiling at today's figure that stops creep; `goal` is what an issue aims for, printed beside the
  * figure and never moved to make a row pass (useWebSocket: 8.0 kB, the core-reshaping issue; components: 3.0 kB).
@@ -92,7 +94,7 @@ export const sizeEntries = [
     name: 'useChannel',
     exports: ['useChannel', 'lifelineProtocol', 'LifelineProvider'],
     from: 'src/index.ts',
-    budget: 15_300,
+    budget: 15_341,
   },
   {
     name: 'compat/react-use-websocket',

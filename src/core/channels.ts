@@ -49,6 +49,21 @@ export interface ChannelStatus {
   error: string | null
 }
 
+/**
+ * Watches every channel of a registry (devtools) without holding a subscription: what the listeners of each channel
+ * get, with the channel's name, and when a channel is dropped.
+ */
+export interface ChannelObserver {
+  /** A message the channel's listeners got. */
+  message?: (message: ChannelMessage, channel: string) => void
+  /** A gap the channel's listeners got. */
+  gap?: (gap: ChannelGap, channel: string) => void
+  /** A status the channel's listeners got; on `observe()`, the status of each channel held. */
+  status?: (status: ChannelStatus, channel: string) => void
+  /** The last listener left and, after the linger, the channel was unsubscribed and removed from the registry. */
+  dropped?: (channel: string) => void
+}
+
 interface Channel {
   name: string
   listeners: Set<ChannelListener>
@@ -96,19 +111,26 @@ export interface ChannelRegistry {
   names(): string[]
   /** Listener count, for leak checks. */
   size(): number
+  /**
+   * Watches every channel without joining one, so no channel stays subscribed for it: the observer first gets the
+   * status of each channel held, then every status, gap and message the listeners get, and `dropped`. Returns the
+   * function that stops it (idempotent). Its errors are rethrown on a microtask, as a listener's are.
+   */
+  observe(observer: ChannelObserver): () => void
 }
 
 /**
- * Calls a listener. Its error is rethrown on a microtask, like an event listener's: it stops neither the other
- * listeners nor the frame being handled, and is not swallowed.
+ * Calls a listener or an observer (which also gets the channel's name). Its error is rethrown on a microtask, like an
+ * event listener's: it stops neither the other listeners nor the frame being handled, and is not swallowed.
  */
-function call<K extends keyof ChannelListener>(
-  listener: ChannelListener,
+function call<K extends keyof ChannelObserver>(
+  listener: ChannelObserver,
   key: K,
-  payload: Parameters<NonNullable<ChannelListener[K]>>[0],
+  payload: Parameters<NonNullable<ChannelObserver[K]>>[0],
+  channel?: string,
 ): void {
   try {
-    ;(listener[key] as ((value: typeof payload) => void) | undefined)?.call(listener, payload)
+    ;(listener[key] as ((value: typeof payload, name?: string) => void) | undefined)?.call(listener, payload, channel)
   } catch (error) {
     queueMicrotask(() => {
       throw error
@@ -123,13 +145,16 @@ export function createChannelRegistry(
 ): ChannelRegistry {
   const lingerMs = options.lingerMs ?? 1000
   const channels = new Map<string, Channel>()
+  const observers = new Set<ChannelObserver>()
 
-  const each = <K extends keyof ChannelListener>(
+  /** Tells the channel's listeners, then every observer (`dropped`: only observers, the channel has no listener). */
+  const each = <K extends keyof ChannelObserver>(
     channel: Channel,
     key: K,
-    payload: Parameters<NonNullable<ChannelListener[K]>>[0],
+    payload: Parameters<NonNullable<ChannelObserver[K]>>[0],
   ) => {
     for (const listener of channel.listeners) call(listener, key, payload)
+    for (const observer of observers) call(observer, key, payload, channel.name)
   }
   const setStatus = (channel: Channel, status: ChannelStatus) => {
     channel.status = status
@@ -179,6 +204,7 @@ export function createChannelRegistry(
           if (joined.listeners.size > 0 || channels.get(name) !== joined) return
           channels.delete(name)
           host.unsub(name)
+          each(joined, 'dropped', name)
         }, lingerMs)
       }
     },
@@ -222,6 +248,11 @@ export function createChannelRegistry(
         if (channel.position) channel.pendingGap = { reason: 'session-expired', from: channel.position }
         channel.position = null
       }
+    },
+    observe(observer) {
+      observers.add(observer)
+      for (const channel of channels.values()) call(observer, 'status', channel.status, channel.name)
+      return () => observers.delete(observer)
     },
     names: () => [...channels.keys()],
     size: () => {

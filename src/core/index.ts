@@ -36,6 +36,7 @@ export type {
   ChannelGap,
   ChannelListener,
   ChannelMessage,
+  ChannelObserver,
   ChannelRegistry,
   ChannelRegistryHost,
   ChannelStatus,

@@ -98,43 +98,38 @@ export function ChannelsTab(props: { state: RecorderState; protocol: string }): 
   }
   if (state.channels.length === 0) return <p className="ld-note">No channel joined yet.</p>
   return (
-    <>
-      <p className="ld-note">
-        While the panel is open it listens to every channel, so a channel the app leaves stays subscribed.
-      </p>
-      <table className="ld-table" aria-label="Channels">
-        <thead>
-          <tr>
-            <th scope="col">Channel</th>
-            <th scope="col">Status</th>
-            <th scope="col">Resumed</th>
-            <th scope="col">Epoch</th>
-            <th scope="col">Seq</th>
-            <th scope="col">Gaps</th>
-            <th scope="col">Messages</th>
-            <th scope="col">Rate</th>
+    <table className="ld-table" aria-label="Channels">
+      <thead>
+        <tr>
+          <th scope="col">Channel</th>
+          <th scope="col">Status</th>
+          <th scope="col">Resumed</th>
+          <th scope="col">Epoch</th>
+          <th scope="col">Seq</th>
+          <th scope="col">Gaps</th>
+          <th scope="col">Messages</th>
+          <th scope="col">Rate</th>
+        </tr>
+      </thead>
+      <tbody>
+        {state.channels.map((channel) => (
+          <tr key={channel.name} data-channel={channel.name} data-state={channel.status.state}>
+            <td className="ld-mono">{channel.name}</td>
+            <td>
+              {channel.status.state}
+              {channel.status.error ? <span className="ld-bad"> ({channel.status.error})</span> : null}
+            </td>
+            <td data-resumed={String(channel.status.resumed)}>
+              {channel.status.resumed === null ? '–' : channel.status.resumed ? 'yes' : 'no'}
+            </td>
+            <td className="ld-mono">{channel.position?.epoch ?? '–'}</td>
+            <td className="ld-mono">{channel.position?.seq ?? '–'}</td>
+            <td>{gapText(channel)}</td>
+            <td>{channel.messages}</td>
+            <td>{channel.rate}/s</td>
           </tr>
-        </thead>
-        <tbody>
-          {state.channels.map((channel) => (
-            <tr key={channel.name} data-channel={channel.name} data-state={channel.status.state}>
-              <td className="ld-mono">{channel.name}</td>
-              <td>
-                {channel.status.state}
-                {channel.status.error ? <span className="ld-bad"> ({channel.status.error})</span> : null}
-              </td>
-              <td data-resumed={String(channel.status.resumed)}>
-                {channel.status.resumed === null ? '–' : channel.status.resumed ? 'yes' : 'no'}
-              </td>
-              <td className="ld-mono">{channel.position?.epoch ?? '–'}</td>
-              <td className="ld-mono">{channel.position?.seq ?? '–'}</td>
-              <td>{gapText(channel)}</td>
-              <td>{channel.messages}</td>
-              <td>{channel.rate}/s</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </>
+        ))}
+      </tbody>
+    </table>
   )
 }

@@ -17,7 +17,7 @@ import {
   type TransitionCause,
 } from './trace-format'
 
-/** One channel as the devtools see it. */
+/** One channel the app holds, as the devtools see it (gone from the list once the registry drops it). */
 export interface ChannelView {
   name: string
   status: ChannelStatus
@@ -56,8 +56,6 @@ export interface RecorderOptions {
   maxSteps?: number | undefined
   /** Keep payload previews (never exported). @default false */
   showPayloads?: boolean | undefined
-  /** How often the channel list is re-read, ms. @default 500 */
-  channelPollMs?: number | undefined
   /** Backoff range written into an exported trace. @default { minDelayMs: 500, maxDelayMs: 30000 } */
   backoff?: { minDelayMs: number; maxDelayMs: number } | undefined
 }
@@ -69,7 +67,7 @@ export interface Recorder {
   setPaused(paused: boolean): void
   clearFrames(): void
   exportTrace(): DevtoolsTrace
-  /** Stops listening (channel observers leave). */
+  /** Stops listening and observing channels. */
   dispose(): void
 }
 
@@ -128,7 +126,6 @@ export function createRecorder(client: LifelineClient, options: RecorderOptions 
   let entryIndex = 0
   let pending: TransitionCause = {}
   const channelViews = new Map<string, ChannelView & { times: number[] }>()
-  const observers = new Map<string, () => void>()
   let state: RecorderState = {
     snapshot: previous,
     items: previousItems,
@@ -217,7 +214,6 @@ export function createRecorder(client: LifelineClient, options: RecorderOptions 
     previous = snapshot
     previousItems = items
     publish(change)
-    syncChannels()
   }
 
   const inbound = (record: Omit<FrameRecord, 'index'>) => {
@@ -235,47 +231,25 @@ export function createRecorder(client: LifelineClient, options: RecorderOptions 
     })
   }
 
-  const observe = (name: string, protocol: LifelineProtocol) => {
-    const view: ChannelView & { times: number[] } = {
-      name,
-      status: { state: 'pending', resumed: null, error: null },
-      position: null,
-      gaps: [],
-      messages: 0,
-      rate: 0,
-      times: [],
+  const viewOf = (name: string) => {
+    let view = channelViews.get(name)
+    if (!view) {
+      view = {
+        name,
+        status: { state: 'pending', resumed: null, error: null },
+        position: null,
+        gaps: [],
+        messages: 0,
+        rate: 0,
+        times: [],
+      }
+      channelViews.set(name, view)
     }
-    channelViews.set(name, view)
-    const update = (change: Partial<ChannelView>) => {
-      Object.assign(view, change)
-      publishChannels()
-    }
-    observers.set(
-      name,
-      protocol.channel(name, {
-        status: (status) => update({ status }),
-        gap: (gap) => update({ gaps: [...view.gaps, gap].slice(-20) }),
-        message: (message) => {
-          view.times = [...view.times.filter((time) => time >= now() - RATE_WINDOW_MS), message.receivedAt]
-          const record: Omit<FrameRecord, 'index'> = {
-            direction: 'in',
-            at: message.receivedAt,
-            type: 'msg',
-            channel: name,
-            bytes: sizeOf(JSON.stringify(message.data) ?? ''),
-          }
-          if (options.showPayloads) record.payload = previewOf(message.data)
-          inbound(record)
-          update({ position: { epoch: message.epoch, seq: message.seq }, messages: view.messages + 1 })
-        },
-      }),
-    )
+    return view
   }
-
-  const syncChannels = () => {
-    const protocol = lifelineOf(client)
-    const names = protocol?.channels?.names() ?? []
-    for (const name of names) if (protocol && !observers.has(name)) observe(name, protocol)
+  const update = (name: string, change: Partial<ChannelView & { times: number[] }>) => {
+    Object.assign(viewOf(name), change)
+    publishChannels()
   }
 
   const unsubscribers = [
@@ -293,8 +267,32 @@ export function createRecorder(client: LifelineClient, options: RecorderOptions 
       inbound(record)
     }),
   ]
-  syncChannels()
-  const poll = setInterval(syncChannels, options.channelPollMs ?? 500)
+  // Observed, never joined: a channel the app leaves is unsubscribed after its linger, panel open or not.
+  const stopObserving = lifelineOf(client)?.channels?.observe({
+    status: (status, name) => update(name, { status }),
+    gap: (gap, name) => update(name, { gaps: [...viewOf(name).gaps, gap].slice(-20) }),
+    message(message, name) {
+      const view = viewOf(name)
+      const record: Omit<FrameRecord, 'index'> = {
+        direction: 'in',
+        at: message.receivedAt,
+        type: 'msg',
+        channel: name,
+        bytes: sizeOf(JSON.stringify(message.data) ?? ''),
+      }
+      if (options.showPayloads) record.payload = previewOf(message.data)
+      inbound(record)
+      update(name, {
+        times: [...view.times.filter((time) => time >= now() - RATE_WINDOW_MS), message.receivedAt],
+        position: { epoch: message.epoch, seq: message.seq },
+        messages: view.messages + 1,
+      })
+    },
+    dropped(name) {
+      channelViews.delete(name)
+      publishChannels()
+    },
+  })
 
   return {
     getState: () => state,
@@ -322,10 +320,8 @@ export function createRecorder(client: LifelineClient, options: RecorderOptions 
       }
     },
     dispose() {
-      clearInterval(poll)
+      stopObserving?.()
       unsubscribers.forEach((unsubscribe) => unsubscribe())
-      observers.forEach((leave) => leave())
-      observers.clear()
       listeners.clear()
     },
   }

@@ -6,90 +6,24 @@
 //   stays open), kills and restarts every node, then sends SIGINT to the group and checks every process (Storybook,
 //   the nodes, redis-server) is gone and no port still listens. Saves .tmp/live-cluster.png.
 // Usage: node scripts/check-start-cluster.mjs
-import { spawn } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
-import { connect } from 'node:net'
 import { join } from 'node:path'
 import process from 'node:process'
-import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
-import { findChromium } from './find-chromium.mjs'
+import { createReport, launchChromium, poll, portListening, sleep, startApp, tmp } from './check-start-support.mjs'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-const tmp = join(root, '.tmp')
-const READY_TIMEOUT_MS = 180_000
-const say = (line) => process.stdout.write(`[check-cluster] ${line}\n`)
-const failures = []
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function expect(ok, what) {
-  say(`${ok ? 'ok  ' : 'FAIL'} ${what}`)
-  if (!ok) failures.push(what)
-  return ok
-}
-
-async function poll(read, accept, timeoutMs) {
-  const end = Date.now() + timeoutMs
-  let value = await read()
-  while (!accept(value) && Date.now() < end) {
-    await sleep(100)
-    value = await read()
-  }
-  return value
-}
-
-function groupAlive(pgid) {
-  try {
-    process.kill(-pgid, 0)
-    return true
-  } catch (error) {
-    if (error.code === 'ESRCH') return false
-    throw error
-  }
-}
-
-function portListening(port) {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' })
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
-}
-
-const dirs = { TMPDIR: join(tmp, 'tmp'), XDG_CONFIG_HOME: join(tmp, 'config'), XDG_CACHE_HOME: join(tmp, 'cache') }
-for (const dir of [tmp, ...Object.values(dirs)]) mkdirSync(dir, { recursive: true })
-
-const app = spawn('npm', ['run', 'start:cluster'], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-const pgid = app.pid
-let output = ''
-let appExited = false
-const appExit = new Promise((resolve) => app.once('exit', (code, signal) => resolve({ code, signal })))
-void appExit.then(() => (appExited = true))
-for (const stream of [app.stdout, app.stderr]) {
-  stream.setEncoding('utf8')
-  stream.on('data', (chunk) => {
-    output += chunk
-  })
-}
+const { failures, say, expect, fail } = createReport('check-cluster')
+const app = startApp(['run', 'start:cluster'])
 
 let browser
 let ports = []
 try {
-  const ready = await poll(
-    async () => output,
-    (text) => appExited || /\[start\] Press Ctrl\+C/.test(text),
-    READY_TIMEOUT_MS,
-  )
+  const ready = await app.ready()
   const storybookUrl = /\[start\] Storybook:\s+(https?:\/\/\S+)/.exec(ready)?.[1]
   const lifeline =
     /\[start\] Lifeline server: (ws:\/\/\S+) via the balancer over 3 nodes and Redis \(control API (http:\/\/\S+)\/state\)/.exec(
       ready,
     )
   if (!storybookUrl || !lifeline) {
-    process.stdout.write(output)
+    process.stdout.write(app.output)
     throw new Error('npm run start:cluster did not report ready')
   }
   const origin = new URL(storybookUrl).origin
@@ -102,12 +36,7 @@ try {
     `control API: mode ${state.mode}, ${state.nodes.length} nodes, Redis ${state.redisUp ? 'up' : 'down'}`,
   )
 
-  browser = await chromium.launch({
-    executablePath: findChromium(),
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    env: { ...process.env, ...dirs, HOME: join(tmp, 'home') },
-  })
+  browser = await launchChromium(['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'])
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } })
   // null while the story is still compiling or rendering.
   const text = (testId) =>
@@ -165,19 +94,12 @@ try {
     ?.pages()[0]
     ?.screenshot({ path: join(tmp, 'live-cluster-failed.png') })
     .catch(() => undefined)
-  failures.push(error instanceof Error ? error.message : String(error))
-  say(`FAIL ${error instanceof Error ? error.stack : String(error)}`)
+  fail(error)
 } finally {
   await browser?.close()
-  if (groupAlive(pgid)) process.kill(-pgid, 'SIGINT')
-  await Promise.race([appExit, sleep(20_000)])
-  const gone = await poll(
-    async () => !groupAlive(pgid),
-    (value) => value,
-    10_000,
-  )
+  const gone = (await app.interrupt(10_000))?.gone ?? true
   expect(gone, 'SIGINT: every process of the group is gone (Storybook, nodes, redis-server)')
-  if (!gone) process.kill(-pgid, 'SIGKILL')
+  if (!gone) process.kill(-app.pgid, 'SIGKILL')
   const listening = (await Promise.all(ports.map((port) => portListening(port)))).filter(Boolean).length
   expect(listening === 0, `no port still listens (${listening} of ${ports.length})`)
 }

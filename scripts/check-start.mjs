@@ -7,18 +7,20 @@
 //   .tmp/static.png and .tmp/live.png, then sends SIGINT to the group (as Ctrl+C does) and checks that every process
 //   is gone and no port still listens.
 // Usage: node scripts/check-start.mjs
-import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
-import { connect } from 'node:net'
+import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import process from 'node:process'
-import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
-import { findChromium } from './find-chromium.mjs'
+import {
+  createReport,
+  launchChromium,
+  poll,
+  portListening,
+  root,
+  sleep,
+  startApp,
+  tmp,
+} from './check-start-support.mjs'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-const tmp = join(root, '.tmp')
-const READY_TIMEOUT_MS = 180_000
 const chromiumArgs = [
   '--no-sandbox',
   '--disable-gpu',
@@ -31,85 +33,25 @@ const chromiumArgs = [
 
 const started = performance.now()
 const seconds = (from = started) => `${((performance.now() - from) / 1000).toFixed(1)} s`
-const say = (line) => process.stdout.write(`[check] ${line}\n`)
-const failures = []
-
-/** Records a failed expectation (the check goes on where it can) and returns false. */
-function expect(ok, what) {
-  say(`${ok ? 'ok  ' : 'FAIL'} ${what}`)
-  if (!ok) failures.push(what)
-  return ok
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-// A deadline that does not keep the process alive once everything else is done.
-const deadline = (ms) => new Promise((resolve) => setTimeout(() => resolve(null), ms).unref())
-
-async function poll(read, accept, timeoutMs) {
-  const end = Date.now() + timeoutMs
-  let value = await read()
-  while (!accept(value) && Date.now() < end) {
-    await sleep(100)
-    value = await read()
-  }
-  return value
-}
-
-function groupAlive(pgid) {
-  try {
-    process.kill(-pgid, 0)
-    return true
-  } catch (error) {
-    if (error.code === 'ESRCH') return false
-    throw error
-  }
-}
-
-function portListening(port) {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' })
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
-}
+const { failures, say, expect, fail } = createReport('check')
 
 // ---- npm start ------------------------------------------------------------------------------------------------------
 
-const dirs = { TMPDIR: join(tmp, 'tmp'), XDG_CONFIG_HOME: join(tmp, 'config'), XDG_CACHE_HOME: join(tmp, 'cache') }
-for (const dir of [tmp, ...Object.values(dirs)]) mkdirSync(dir, { recursive: true })
-
-const app = spawn('npm', ['start'], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-const pgid = app.pid
-let output = ''
-let appExited = false
-const appExit = new Promise((resolve) => app.once('exit', (code, signal) => resolve({ code, signal })))
-void appExit.then(() => (appExited = true))
-for (const stream of [app.stdout, app.stderr]) {
-  stream.setEncoding('utf8')
-  stream.on('data', (chunk) => {
-    output += chunk
-    for (const line of chunk.split('\n')) if (line.startsWith('[start]')) say(`  ${line}`)
-  })
-}
+const app = startApp(['start'], {
+  onLine: (line) => {
+    if (line.startsWith('[start]')) say(`  ${line}`)
+  },
+})
 
 async function stopApp() {
-  if (!groupAlive(pgid)) return
-  process.kill(-pgid, 'SIGINT')
-  const exited = await Promise.race([appExit, deadline(20_000)])
+  const stopped = await app.interrupt(5000)
+  if (stopped === null) return undefined
+  const { exited, gone } = stopped
   const how = exited ? (exited.signal ?? `code ${exited.code}`) : 'timed out'
   expect(exited !== null, `npm start exited after SIGINT (${how})`)
-  // Storybook's esbuild services and anything else in the group get a moment to follow.
-  const gone = await poll(
-    async () => !groupAlive(pgid),
-    (value) => value,
-    5000,
-  )
   if (!gone) {
-    spawnSync('ps', ['-o', 'pid,ppid,cmd', '-g', String(pgid)], { stdio: 'inherit' })
-    process.kill(-pgid, 'SIGKILL')
+    spawnSync('ps', ['-o', 'pid,ppid,cmd', '-g', String(app.pgid)], { stdio: 'inherit' })
+    process.kill(-app.pgid, 'SIGKILL')
   }
   return gone
 }
@@ -119,17 +61,13 @@ let storybookPort = null
 let echoPort = null
 let lifelinePorts = []
 try {
-  const ready = await poll(
-    async () => output,
-    (text) => appExited || /\[start\] Press Ctrl\+C/.test(text),
-    READY_TIMEOUT_MS,
-  )
+  const ready = await app.ready()
   const storybookUrl = /\[start\] Storybook:\s+(https?:\/\/\S+)/.exec(ready)?.[1]
   const echoUrl = /\[start\] Echo server: (ws:\/\/\S+)/.exec(ready)?.[1]
   const lifelineLine =
     /\[start\] Lifeline server: (ws:\/\/\S+) via the fault proxy \(control API (http:\/\/\S+)\)/.exec(ready)
   if (!storybookUrl || !echoUrl || !lifelineLine) {
-    process.stdout.write(output)
+    process.stdout.write(app.output)
     throw new Error('npm start did not report ready')
   }
   const startToReady = seconds()
@@ -140,12 +78,7 @@ try {
   say(`npm start ready in ${startToReady}: Storybook ${origin}, echo server ${echoUrl}`)
 
   // ---- the Playground in Chromium -------------------------------------------------------------------------------
-  browser = await chromium.launch({
-    executablePath: findChromium(),
-    headless: true,
-    args: chromiumArgs,
-    env: { ...process.env, ...dirs, HOME: join(tmp, 'home') },
-  })
+  browser = await launchChromium(chromiumArgs)
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } })
   const pageErrors = []
   const consoleErrors = []
@@ -325,8 +258,7 @@ try {
     `no console errors besides failed handshakes${unexpected.length ? `: ${unexpected.join('; ')}` : ''}`,
   )
 } catch (error) {
-  failures.push(error instanceof Error ? error.message : String(error))
-  say(`FAIL ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+  fail(error)
 } finally {
   await browser?.close()
   const stopStarted = performance.now()

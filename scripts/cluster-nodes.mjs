@@ -8,7 +8,7 @@ import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
+import { bundleForNode } from './bundle-node.mjs'
 
 /** The repository: found by walking up, since this file may be bundled into .tmp/ (scripts/start.mjs does). */
 function findRoot() {
@@ -42,16 +42,7 @@ export function buildClusterNode() {
     const outfile = join(outdir, `cluster-node-${process.pid}.mjs`)
     // Children already loaded it; nothing needs the file once this process is gone.
     process.once('exit', () => rmSync(outfile, { force: true }))
-    await build({
-      entryPoints: [join(root, 'scripts', 'cluster-node.ts')],
-      bundle: true,
-      outfile,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'error',
-    })
+    await bundleForNode(join(root, 'scripts', 'cluster-node.ts'), outfile)
     return outfile
   })()
   return built

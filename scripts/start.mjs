@@ -22,7 +22,7 @@ import { createServer as createNetServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import process from 'node:process'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { build } from 'esbuild'
+import { bundleForNode } from './bundle-node.mjs'
 import { listenPreferring, startEchoServer } from './echo-dev-server.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -86,16 +86,7 @@ async function loadLifelineDevServer() {
   mkdirSync(outdir, { recursive: true })
   const name = CLUSTER ? 'lifeline-cluster-dev-server' : 'lifeline-dev-server'
   const outfile = join(outdir, `${name}.mjs`)
-  await build({
-    entryPoints: [join(root, 'scripts', `${name}.ts`)],
-    bundle: true,
-    outfile,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error',
-  })
+  await bundleForNode(join(root, 'scripts', `${name}.ts`), outfile)
   return import(`${pathToFileURL(outfile).href}?t=${Date.now()}`)
 }
 

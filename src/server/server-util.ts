@@ -1,5 +1,5 @@
 /** Small parts of the reference server: listening, close-argument checks, a connection's transport. Internal. */
-import type { Server as HttpServer } from 'node:http'
+import type { Server } from 'node:net'
 import { LifelineServerError } from './errors'
 import { LongPollSocket } from './longpoll-socket'
 import type { LifelineConnectionInfo } from './server-types'
@@ -14,7 +14,8 @@ export function isSendableCloseCode(code: number): boolean {
   )
 }
 
-export function listen(server: HttpServer, port: number, host: string): Promise<void> {
+/** Starts `server` listening; rejects with the listen error (EADDRINUSE…) instead of emitting it. */
+export function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => reject(error)
     server.once('error', onError)

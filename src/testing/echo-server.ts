@@ -1,10 +1,11 @@
 import { createServer } from 'node:http'
-import type { IncomingMessage, Server } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import type { RawData, WebSocket } from 'ws'
 import { isHttpStatus, writeHttpRejection } from './http-rejection'
+import { listen } from './listen'
 
 /** Stable codes of {@link EchoServerError}. */
 export type EchoServerErrorCode = 'ECHO_SERVER_INVALID_ARGUMENT' | 'ECHO_SERVER_CLOSED' | 'ECHO_SERVER_RESTART_FAILED'
@@ -152,17 +153,6 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.from(data)
 }
 
-function listenOnce(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(error)
-    server.once('error', onError)
-    server.listen(port, host, () => {
-      server.off('error', onError)
-      resolve()
-    })
-  })
-}
-
 function isAddressInUse(error: unknown): boolean {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
 }
@@ -266,7 +256,7 @@ export async function createEchoServer(options: EchoServerOptions = {}): Promise
   })
   server.on('error', recordError)
 
-  await listenOnce(server, options.port ?? 0, host)
+  await listen(server, options.port ?? 0, host)
   const port = (server.address() as AddressInfo).port
   const url = `ws://${host.includes(':') ? `[${host}]` : host}:${String(port)}${options.path ?? ''}`
 
@@ -336,7 +326,7 @@ export async function createEchoServer(options: EchoServerOptions = {}): Promise
         if (closed) throw new EchoServerError('ECHO_SERVER_CLOSED', 'The echo server was closed')
         if (server.listening) return
         try {
-          await listenOnce(server, port, host)
+          await listen(server, port, host)
           // close() may have run while the listen was pending.
           if (closed) await stopListening()
           return

@@ -91,6 +91,18 @@ export function LifelineDevtoolsPanel(props: LifelineDevtoolsPanelProps): ReactN
     if (open) tabRefs.current.get(tab)?.focus()
     else toggleRef.current?.focus()
   }, [open, tab])
+  // Docked at the bottom, the open panel would cover the page's last `height` pixels (its buttons included): reserve
+  // them as padding of the element it is rendered into, as long as it is open, so everything can scroll above it.
+  const { container } = props
+  useEffect(() => {
+    if (!open || !client) return
+    const target = container ?? document.body
+    const before = target.style.paddingBottom
+    target.style.paddingBottom = `${String(height)}px`
+    return () => {
+      target.style.paddingBottom = before
+    }
+  }, [open, client, height, container])
   const exportTrace = useCallback(() => {
     if (!recorder) return
     const trace = recorder.exportTrace()

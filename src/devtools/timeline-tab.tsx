@@ -61,7 +61,9 @@ export function TimelineTab(props: {
                   {entry.from} → {entry.to}
                 </td>
                 <td>{entry.attempt}</td>
-                <td>{entry.nextRetryAt === null ? '–' : `${Math.max(0, entry.nextRetryAt - entry.at)} ms`}</td>
+                <td>
+                  {entry.nextRetryAt === null ? '–' : `${Math.round(Math.max(0, entry.nextRetryAt - entry.at))} ms`}
+                </td>
                 <td data-cause="">{describeCause(entry.cause)}</td>
               </tr>
             ))}

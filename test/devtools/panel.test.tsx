@@ -164,6 +164,33 @@ describe('<LifelineDevtoolsPanel> on a scripted client', () => {
     },
   )
 
+  it('shows the wait to the next retry in whole milliseconds', () => {
+    const scripted = createScriptedClient({ status: 'open', transport: 'websocket' })
+    render(<LifelineDevtoolsPanel client={scripted.client} initialIsOpen />)
+    scripted.set({
+      status: 'reconnecting',
+      attempt: 1,
+      nextRetryAt: scripted.client.now() + 1890.637,
+      lastClose: closed(1006),
+    })
+    const cells = $$('tbody tr').map((row) => row.children[3]?.textContent)
+    expect(cells).toContain('1891 ms')
+  })
+
+  it('reserves its height below the page while open, so nothing of the page stays under it', () => {
+    document.body.style.paddingBottom = '8px'
+    const scripted = createScriptedClient({ status: 'open', transport: 'websocket' })
+    render(<LifelineDevtoolsPanel client={scripted.client} initialIsOpen />)
+    expect(document.body.style.paddingBottom).toBe('320px')
+    act(() => void fireEvent.keyDown($('[role="separator"]'), { key: 'ArrowUp' }))
+    expect(document.body.style.paddingBottom).toBe('340px')
+    act(() => void fireEvent.keyDown($('[role="tab"][aria-selected="true"]'), { key: 'Escape' }))
+    expect(document.body.style.paddingBottom).toBe('8px')
+    cleanup()
+    expect(document.body.style.paddingBottom).toBe('8px')
+    document.body.style.paddingBottom = ''
+  })
+
   it('is usable from the keyboard alone: toggle, arrow keys across the tablist, resize, Escape back to the toggle', () => {
     const scripted = createScriptedClient({ status: 'open', transport: 'websocket' })
     render(<LifelineDevtoolsPanel client={scripted.client} />)

@@ -12,8 +12,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { build } from 'esbuild'
 import { startClusterNode } from '../scripts/cluster-nodes.mjs'
+import { bundleForNode } from '../scripts/bundle-node.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const SUBSCRIBERS = 1000
@@ -38,16 +38,7 @@ async function bundle(outdir) {
     `export { createLifeline, lifelineProtocol } from ${JSON.stringify(join(root, 'src/core'))}\n` +
       `export { startRedis } from ${JSON.stringify(join(root, 'test/support/redis'))}\n`,
   )
-  await build({
-    entryPoints: [entry],
-    bundle: true,
-    outfile,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error',
-  })
+  await bundleForNode(entry, outfile)
   return import(pathToFileURL(outfile).href)
 }
 

@@ -34,6 +34,7 @@ import { build } from 'esbuild'
 import { findChromium } from '../scripts/find-chromium.mjs'
 import { launchChromium, openTab } from './chromium.mjs'
 import { runClusterBench } from './cluster.mjs'
+import { bundleForNode } from '../scripts/bundle-node.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const benchTmp = join(root, '.tmp', `bench-${process.pid}`)
@@ -411,16 +412,7 @@ async function bundlePages(srcRoot) {
 
 async function bundleServer(srcRoot) {
   const outfile = join(benchTmp, 'server.mjs')
-  await build({
-    entryPoints: [join(srcRoot, 'server/index.ts')],
-    bundle: true,
-    outfile,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error',
-  })
+  await bundleForNode(join(srcRoot, 'server/index.ts'), outfile)
   return outfile
 }
 

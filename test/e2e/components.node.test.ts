@@ -3,11 +3,11 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterEach, describe, expect, it } from 'vitest'
 import { createFaultProxy, createTestServer, type FaultProxy, type TestServer } from '../../src/testing'
 import type { PageHandle, PageView, TimelineEntry } from './components.page'
-import { bundlePage, launchChromium, servePage, waitFor, type PageServer } from './support/node-chromium'
+import { useChromiumPage, waitFor } from './support/node-chromium'
 
 const CHANNEL = 'chat'
 const SHOW_AFTER_MS = 1000
@@ -48,23 +48,11 @@ function expectWithinOneSecond(text: string | null, remainingMs: number | null):
 }
 
 describe('components through a real outage (Chromium, R28)', () => {
-  let browser: Browser
-  let pageServer: PageServer
+  const chromium = useChromiumPage(new URL('./components.page.tsx', import.meta.url))
   let context: BrowserContext | null = null
   let server: TestServer | null = null
   let consoleErrors: string[] = []
   let proxy: FaultProxy | null = null
-
-  beforeAll(async () => {
-    const script = await bundlePage(fileURLToPath(new URL('./components.page.tsx', import.meta.url)))
-    pageServer = await servePage(script)
-    browser = await launchChromium()
-  }, 20_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await pageServer?.close()
-  })
 
   afterEach(async () => {
     await context?.close()
@@ -76,14 +64,14 @@ describe('components through a real outage (Chromium, R28)', () => {
   })
 
   async function openPage(
-    { origins = [pageServer.origin], query = '' }: { origins?: string[]; query?: string } = {},
+    { origins = [chromium.pageServer.origin], query = '' }: { origins?: string[]; query?: string } = {},
     through?: (test: TestServer) => Promise<string>,
   ): Promise<{ page: Page; test: TestServer }> {
     const test = (server = await createTestServer({ allowedOrigins: origins }))
     const ws = through ? await through(test) : test.url
     // The lifeline server (or the proxy in front of it) as an HTTP origin: where the handshake probes go.
     const serverOrigin = ws.replace(/^ws/, 'http').replace(/\/[^/]*$/, '')
-    context = await browser.newContext()
+    context = await chromium.browser.newContext()
     // The page server has no icon: answer Chromium's request for one rather than log a 404 as a console error.
     await context.route('**/favicon.ico', (route) => route.fulfill({ status: 204 }))
     const page = await context.newPage()
@@ -100,11 +88,11 @@ describe('components through a real outage (Chromium, R28)', () => {
       if (message.type() === 'error' && !network) consoleErrors.push(`${text} (${message.location().url})`)
     })
     page.on('pageerror', (error) => consoleErrors.push(error.message))
-    await page.goto(`${pageServer.origin}/?ws=${encodeURIComponent(ws)}${query}`)
+    await page.goto(`${chromium.pageServer.origin}/?ws=${encodeURIComponent(ws)}${query}`)
     await page.waitForFunction(() => 'lifeline' in globalThis, undefined, { timeout: 5000 })
     await page.addStyleTag({ content: stylesheet })
     await page.addScriptTag({ content: axeSource })
-    if (origins.includes(pageServer.origin)) {
+    if (origins.includes(chromium.pageServer.origin)) {
       await waitFor('the first connection', async () => (await view(page)).status === 'open')
     }
     return { page, test }
@@ -214,13 +202,13 @@ describe('components through a real outage (Chromium, R28)', () => {
   }, 40_000)
 
   it('axe finds nothing in any state of any component, light and dark, with the real layout and stylesheet', async () => {
-    context = await browser.newContext()
+    context = await chromium.browser.newContext()
     await context.route('**/favicon.ico', (route) => route.fulfill({ status: 204 }))
     const page = await context.newPage()
     consoleErrors = []
     page.on('console', (message) => void (message.type() === 'error' && consoleErrors.push(message.text())))
     page.on('pageerror', (error) => consoleErrors.push(error.message))
-    await page.goto(`${pageServer.origin}/?scripted`)
+    await page.goto(`${chromium.pageServer.origin}/?scripted`)
     await page.waitForFunction(() => 'lifeline' in globalThis, undefined, { timeout: 5000 })
     await page.addStyleTag({ content: stylesheet })
     await page.addScriptTag({ content: axeSource })
@@ -280,9 +268,9 @@ describe('components through a real outage (Chromium, R28)', () => {
   }, 40_000)
 
   it('idle components add no space to a flex row or a grid with a 16 px gap, with or without the stylesheet', async () => {
-    context = await browser.newContext()
+    context = await chromium.browser.newContext()
     const page = await context.newPage()
-    await page.goto(`${pageServer.origin}/?scripted&layout`)
+    await page.goto(`${chromium.pageServer.origin}/?scripted&layout`)
     await page.waitForFunction(() => 'lifeline' in globalThis, undefined, { timeout: 5000 })
     const show = (name: string | null) =>
       page.evaluate(async (entry) => {

@@ -4,12 +4,11 @@
 // states (and the same timeline in a second panel).
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterEach, describe, expect, it } from 'vitest'
 import { createTestServer, type TestServer } from '../../src/testing'
 import type { DevtoolsPageHandle } from './devtools.page'
-import { bundlePage, launchChromium, servePage, waitFor, type PageServer } from './support/node-chromium'
+import { useChromiumPage, waitFor } from './support/node-chromium'
 
 type WithHandle = { lifeline: DevtoolsPageHandle }
 type Status = ReturnType<DevtoolsPageHandle['status']>
@@ -35,22 +34,10 @@ const transitions = (page: Page, host = 'body > [data-lifeline-devtools]'): Prom
   }, host)
 
 describe('LifelineDevtools in Chromium on a real connection (issue 13)', () => {
-  let browser: Browser
-  let pageServer: PageServer
+  const chromium = useChromiumPage(new URL('./devtools.page.tsx', import.meta.url))
   let context: BrowserContext | null = null
   let server: TestServer | null = null
   let consoleErrors: string[] = []
-
-  beforeAll(async () => {
-    const script = await bundlePage(fileURLToPath(new URL('./devtools.page.tsx', import.meta.url)))
-    pageServer = await servePage(script)
-    browser = await launchChromium()
-  }, 20_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await pageServer?.close()
-  })
 
   afterEach(async () => {
     await context?.close()
@@ -60,9 +47,9 @@ describe('LifelineDevtools in Chromium on a real connection (issue 13)', () => {
   })
 
   async function openPage(query = ''): Promise<{ page: Page; test: TestServer }> {
-    const test = (server = await createTestServer({ allowedOrigins: [pageServer.origin] }))
+    const test = (server = await createTestServer({ allowedOrigins: [chromium.pageServer.origin] }))
     const serverOrigin = test.url.replace(/^ws/, 'http').replace(/\/[^/]*$/, '')
-    context = await browser.newContext({ viewport: { width: 1100, height: 800 } })
+    context = await chromium.browser.newContext({ viewport: { width: 1100, height: 800 } })
     await context.route('**/favicon.ico', (route) => route.fulfill({ status: 204 }))
     const page = await context.newPage()
     consoleErrors = []
@@ -75,7 +62,7 @@ describe('LifelineDevtools in Chromium on a real connection (issue 13)', () => {
       if (message.type() === 'error' && !network) consoleErrors.push(`${text} (${message.location().url})`)
     })
     page.on('pageerror', (error) => consoleErrors.push(error.message))
-    await page.goto(`${pageServer.origin}/?ws=${encodeURIComponent(test.url)}${query}`)
+    await page.goto(`${chromium.pageServer.origin}/?ws=${encodeURIComponent(test.url)}${query}`)
     await page.waitForFunction(() => 'lifeline' in globalThis, undefined, { timeout: 5000 })
     await waitFor('the first connection', async () => (await status(page)).status === 'open')
     // The panel is a lazy chunk: open on mount once it has loaded.

@@ -7,11 +7,11 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterEach, describe, expect, it } from 'vitest'
 import { createTestServer, type TestServer } from '../../src/testing'
 import type { EventSourcePageHandle, EventSourceView } from './event-source.page'
-import { bundlePage, launchChromium, servePage, waitFor, type PageServer } from './support/node-chromium'
+import { useChromiumPage, waitFor } from './support/node-chromium'
 
 const require = createRequire(import.meta.url)
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
@@ -46,21 +46,9 @@ async function expectNoAxeViolations(page: Page, state: string): Promise<void> {
 }
 
 describe('useEventSource in Chromium against the reference server', () => {
-  let browser: Browser
-  let pageServer: PageServer
+  const chromium = useChromiumPage(new URL('./event-source.page.tsx', import.meta.url))
   let context: BrowserContext | null = null
   let server: TestServer | null = null
-
-  beforeAll(async () => {
-    const script = await bundlePage(fileURLToPath(new URL('./event-source.page.tsx', import.meta.url)))
-    pageServer = await servePage(script)
-    browser = await launchChromium()
-  }, 20_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await pageServer?.close()
-  })
 
   afterEach(async () => {
     await context?.close()
@@ -71,12 +59,12 @@ describe('useEventSource in Chromium against the reference server', () => {
 
   it('burst, kill and restart over the same broker: complete, in order, resumed; a lost history shows the gap', async () => {
     const test = (server = await createTestServer({
-      allowedOrigins: [pageServer.origin],
+      allowedOrigins: [chromium.pageServer.origin],
       tokens: { [TOKEN]: 'alice' },
     }))
     const serverOrigin = test.url.replace(/^ws/, 'http').replace(/\/[^/]*$/, '')
     const eventsUrl = `${test.url.replace(/^ws/, 'http')}/events?ch=${CHANNEL}`
-    context = await browser.newContext()
+    context = await chromium.browser.newContext()
     await context.route('**/favicon.ico', (route) => route.fulfill({ status: 204 }))
     await context.addInitScript((token) => {
       ;(globalThis as unknown as { __eventToken: string }).__eventToken = token
@@ -99,7 +87,7 @@ describe('useEventSource in Chromium against the reference server', () => {
     })
     page.on('pageerror', (error) => consoleErrors.push(error.message))
 
-    await page.goto(`${pageServer.origin}/?url=${encodeURIComponent(eventsUrl)}`)
+    await page.goto(`${chromium.pageServer.origin}/?url=${encodeURIComponent(eventsUrl)}`)
     await page.waitForFunction(() => 'eventPage' in globalThis, undefined, { timeout: 5000 })
     await page.addStyleTag({ content: stylesheet })
     await page.addScriptTag({ content: axeSource })

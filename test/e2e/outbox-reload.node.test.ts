@@ -1,11 +1,10 @@
 // Real Chromium, driven from Node with playwright-core: vitest browser mode cannot reload its own page, and a reload is
 // the point here (a new JS realm, a new client, the same origin and so the same IndexedDB).
-import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterEach, describe, expect, it } from 'vitest'
 import { createTestServer, type TestServer, type TestServerOptions } from '../../src/testing'
 import type { PageHandle, PageView, StoredView } from './outbox-reload.page'
-import { bundlePage, launchChromium, servePage, waitFor, type PageServer } from './support/node-chromium'
+import { useChromiumPage, waitFor } from './support/node-chromium'
 
 const TOKEN = 'tok-9f3c1e7a-never-stored'
 const CHANNEL = 'chat'
@@ -35,21 +34,9 @@ function expectAppliedOnce(server: TestServer, expected: unknown[]): void {
 }
 
 describe('outbox persisted in IndexedDB across a real page reload (Chromium)', () => {
-  let browser: Browser
-  let pageServer: PageServer
+  const chromium = useChromiumPage(new URL('./outbox-reload.page.ts', import.meta.url), { '/token': TOKEN })
   let context: BrowserContext | null = null
   let server: TestServer | null = null
-
-  beforeAll(async () => {
-    const script = await bundlePage(fileURLToPath(new URL('./outbox-reload.page.ts', import.meta.url)))
-    pageServer = await servePage(script, { '/token': TOKEN })
-    browser = await launchChromium()
-  }, 20_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await pageServer?.close()
-  })
 
   afterEach(async () => {
     await context?.close()
@@ -60,14 +47,18 @@ describe('outbox persisted in IndexedDB across a real page reload (Chromium)', (
 
   /** A test server that only lets the page's origin in, and only with TOKEN. */
   async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
-    server = await createTestServer({ allowedOrigins: [pageServer.origin], tokens: { [TOKEN]: 'alice' }, ...options })
+    server = await createTestServer({
+      allowedOrigins: [chromium.pageServer.origin],
+      tokens: { [TOKEN]: 'alice' },
+      ...options,
+    })
     return server
   }
 
   async function openPage(ws: string, key: string): Promise<Page> {
-    context = await browser.newContext()
+    context = await chromium.browser.newContext()
     const page = await context.newPage()
-    await page.goto(`${pageServer.origin}/?ws=${encodeURIComponent(ws)}&key=${encodeURIComponent(key)}`)
+    await page.goto(`${chromium.pageServer.origin}/?ws=${encodeURIComponent(ws)}&key=${encodeURIComponent(key)}`)
     await loaded(page)
     await waitFor('the first connection', async () => (await view(page)).status === 'open')
     return page

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { chromium, type Browser } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
 import { findChromium } from '../../../scripts/find-chromium.mjs'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
@@ -102,4 +103,27 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     if (performance.now() > end) throw new Error(`timed out after ${String(ms)} ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
+}
+
+/** The page and the browser of one e2e file (ready inside its tests). */
+export interface ChromiumPage {
+  readonly browser: Browser
+  readonly pageServer: PageServer
+}
+
+/**
+ * Registers the `beforeAll`/`afterAll` of an e2e file: bundles and serves the page at `entry` (with `routes`), launches
+ * Chromium, and closes both after the file.
+ */
+export function useChromiumPage(entry: URL, routes: Record<string, string> = {}): ChromiumPage {
+  const page = {} as { browser?: Browser; pageServer?: PageServer }
+  beforeAll(async () => {
+    page.pageServer = await servePage(await bundlePage(fileURLToPath(entry)), routes)
+    page.browser = await launchChromium()
+  }, 20_000)
+  afterAll(async () => {
+    await page.browser?.close()
+    await page.pageServer?.close()
+  })
+  return page as ChromiumPage
 }

@@ -45,10 +45,10 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  *
  * Issue 14 item 3 (the Server-Sent Events transport) adds a `transport` slot to every client: the connection creates
  * the plug-in's transport, passes an event's type and id, and takes a final refusal (`fail`), the client refuses
- * `send` (+0.11 kB up front: ceilings 13.1 → 13.25 kB, 15.15 → 15.3 kB; compat 14.35 → 14.68 kB, with the event type passed to `MessageEvent`, the `events` handlers, and
- * `fromSocketIO`'s URL and Engine.IO heartbeat, which react-use-websocket's own `useWebSocket` takes too). The transport and its
- * parser are not up front (`notUpFront`): only `eventSource()`/`useEventSource` bring them (useEventSource: 15.21 kB,
- * useWebSocket + 2.0 kB).
+ * `send` (+0.11 kB up front: ceilings 13.1 → 13.25 kB, 15.15 → 15.3 kB; compat 14.35 → 14.68 kB, with the event type
+ * passed to `MessageEvent`, the `events` handlers, and `fromSocketIO`'s URL and Engine.IO heartbeat, which
+ * react-use-websocket's own `useWebSocket` takes too). The transport and its parser are not up front (`notUpFront`):
+ * only `eventSource()`/`useEventSource` bring them (useEventSource: 15.28 kB with `onGap`, useWebSocket + 2.05 kB).
  * A devtools bug fix (the Channels tab observes every channel through `ChannelRegistry.observe` instead of joining it,
  * so a channel the app leaves is unsubscribed while the panel is open) adds 56 B to useChannel: ceiling 15.3 → 15.341 kB.
  *
@@ -88,7 +88,7 @@ export const sizeEntries = [
     name: 'useEventSource',
     exports: ['useEventSource'],
     from: 'src/index.ts',
-    budget: 15_250,
+    budget: 15_290,
   },
   {
     name: 'useChannel',

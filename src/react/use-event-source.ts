@@ -1,5 +1,5 @@
 'use client'
-import { useMemo } from 'react'
+import { useEffect, useMemo, useRef } from 'react'
 import { eventSource, type EventSourceOptions, type UrlSource } from '../core'
 import { useWebSocket, type UseWebSocketOptions, type UseWebSocketResult } from './use-websocket'
 
@@ -13,7 +13,14 @@ export interface UseEventSourceOptions
       UseWebSocketOptions,
       'protocol' | 'protocols' | 'fallback' | 'heartbeat' | 'authMessage' | 'binaryType' | 'outbox' | 'transport'
     >,
-    EventSourceOptions {}
+    EventSourceOptions {
+  /**
+   * The server could not resume from the last event id (`session.resumed` became `false`: the reference server lost
+   * the history, or the id is too old): events were missed. Called once per such reconnect; always the latest
+   * function. Show it, or refetch what the stream feeds. @default undefined
+   */
+  onGap?: (() => void) | undefined
+}
 
 /** What {@link useEventSource} returns: the snapshot, the last event (with `type` and `lastEventId`) and actions. */
 export type UseEventSourceResult<T = unknown> = Omit<UseWebSocketResult<T>, 'send' | 'sendJson'>
@@ -31,7 +38,7 @@ export function useEventSource<T = unknown>(
   url: string | UrlSource | null,
   options?: UseEventSourceOptions,
 ): UseEventSourceResult<T> {
-  const { withCredentials, idleTimeoutMs, maxEventChars, events, lastEventId, ...connection } = options ?? {}
+  const { withCredentials, idleTimeoutMs, maxEventChars, events, lastEventId, onGap, ...connection } = options ?? {}
   const key = events === undefined || events === 'all' ? 'all' : events.join('\n')
   const transport = useMemo(
     () =>
@@ -47,5 +54,19 @@ export function useEventSource<T = unknown>(
   // Only `send` and `sendJson` are left out: an event stream is receive-only.
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { send, sendJson, ...result } = useWebSocket<T>(url, { ...connection, transport })
+  const gapped = useRef(onGap)
+  gapped.current = onGap
+  const { client } = result
+  useEffect(() => {
+    if (!client) return
+    // The connection replaces `session` on every answer to a resume (`lifeline:subscribed`): one call per gap.
+    let seen = client.getSnapshot().session
+    return client.subscribe(() => {
+      const { session } = client.getSnapshot()
+      if (session === seen) return
+      seen = session
+      if (session.resumed === false) gapped.current?.()
+    })
+  }, [client])
   return result
 }

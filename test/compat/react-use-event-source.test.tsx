@@ -162,6 +162,26 @@ describe('useEventSource (our API)', () => {
     expect(result.transport).toBe('sse')
   })
 
+  it('onGap: called once for each reconnect the server could not resume, not for one it resumed', async () => {
+    const { url, requests } = await sseServer(({ response }, index) => {
+      stream(response)
+      const resumed = index === 2
+      if (index > 0) response.write(`event: lifeline:subscribed\ndata: {"resumed":${String(resumed)}}\n\n`)
+      response.write(`id: e:${index + 1}\ndata: {"n":${index + 1}}\n\n`)
+      if (index < 2) setTimeout(() => response.socket?.destroy(), 30)
+    })
+    const onGap = vi.fn()
+    function Gaps(): ReactNode {
+      result = useEventSource<{ n: number }>(url, { onGap, minDelayMs: 20, maxDelayMs: 40 })
+      return null
+    }
+    render(<Gaps />)
+    await waitFor(() => expect(result.lastJsonMessage).toEqual({ n: 3 }))
+    expect(requests.map((request) => request.headers['last-event-id'])).toEqual([undefined, 'e:1', 'e:2'])
+    expect(onGap).toHaveBeenCalledTimes(1)
+    expect(result.session.resumed).toBe(true)
+  })
+
   it('share: many components on one URL read one stream', async () => {
     const { url, requests } = await sseServer(({ response }) => {
       stream(response)

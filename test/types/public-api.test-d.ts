@@ -49,7 +49,11 @@ export function hookGenerics(): void {
   useChannel<Ticker>('prices', { onMessage: (message: ChannelMessage<string>) => message })
   expectTypeOf(useChannel('any').messages).toEqualTypeOf<readonly ChannelMessage<unknown>[]>()
 
-  const stream = useEventSource<Ticker>('/live/events?ch=prices', { events: ['price'], idleTimeoutMs: null })
+  const stream = useEventSource<Ticker>('/live/events?ch=prices', {
+    events: ['price'],
+    idleTimeoutMs: null,
+    onGap: () => undefined,
+  })
   expectTypeOf(stream.lastJsonMessage).toEqualTypeOf<Ticker | null>()
   expectTypeOf(stream.lastMessage?.lastEventId).toEqualTypeOf<string | undefined>()
   // @ts-expect-error an event stream is receive-only: no send

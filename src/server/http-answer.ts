@@ -51,6 +51,12 @@ export function httpAnswer(
   }
 }
 
+/** A request header's value when it was sent once (`undefined` when absent or repeated). */
+export function headerOf(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name.toLowerCase()]
+  return typeof value === 'string' ? value : undefined
+}
+
 /** The `retryAfterMs` of a close reason written as JSON (`{"retryAfterMs":N}`), or `null`. */
 export function retryAfterOf(reason: string): number | null {
   try {

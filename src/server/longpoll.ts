@@ -10,7 +10,7 @@ import { LongPollSocket } from './longpoll-socket'
 import type { PollResponder } from './longpoll-socket'
 import type { AuthRequest, Principal, ResolvedServerOptions, ServerLog } from './options'
 import { secretKey } from './sessions'
-import { httpAnswer, retryAfterOf } from './http-answer'
+import { headerOf, httpAnswer, retryAfterOf } from './http-answer'
 import { authenticateRequest, authRequestOf, pathnameOf } from './upgrade'
 
 /** Header carrying the long-poll connection id (never the URL: it is a bearer secret). */
@@ -62,11 +62,6 @@ export interface LongPollHandler {
   received(from: string, message: RelayMessage): void
   /** Stops the idle sweep and forgets every connection. */
   close(): void
-}
-
-const headerOf = (request: IncomingMessage, name: string): string | undefined => {
-  const value = request.headers[name.toLowerCase()]
-  return typeof value === 'string' ? value : undefined
 }
 
 /** Creates the long-poll endpoint; the server routes requests for its path to {@link LongPollHandler.handle}. */

@@ -207,30 +207,28 @@ export async function createLifelineServer(options: LifelineServerOptions): Prom
     log('info', 'connection opened', { connection: nextId, principal: principal?.id ?? null, transport })
   }
 
+  // What both HTTP transports get from the server: the same checks as an upgrade, and the protocol's adoption.
+  const httpTransport = {
+    options: resolved,
+    authenticateUpgrade: options.authenticateUpgrade,
+    log,
+    closing: () => closed,
+    accept: adopt,
+    crowded: (remoteAddress: string | undefined) => addresses.full(remoteAddress),
+  }
   const longPoll =
     resolved.longPoll &&
     createLongPollHandler({
+      ...httpTransport,
       ...(crossNode ? { remote: { relay: crossNode.relay, forwarder: crossNode.forwarder } } : {}),
-      options: resolved,
       longPoll: resolved.longPoll,
-      authenticateUpgrade: options.authenticateUpgrade,
-      log,
-      closing: () => closed,
-      accept: adopt,
-      crowded: (remoteAddress) => addresses.full(remoteAddress),
       forgotten: (socket) => longPollHolds.forgotten(socket),
     })
-
   const sse =
     resolved.sse &&
     createSseHandler({
-      options: resolved,
+      ...httpTransport,
       sse: resolved.sse,
-      authenticateUpgrade: options.authenticateUpgrade,
-      log,
-      closing: () => closed,
-      accept: adopt,
-      crowded: (remoteAddress) => addresses.full(remoteAddress),
       take: (remoteAddress) => addresses.take(remoteAddress),
     })
 

@@ -6,7 +6,7 @@ import { errorName } from './errors'
 import { channelProblem } from './frames'
 import type { AuthRequest, Principal, ResolvedServerOptions, ServerLog } from './options'
 import { SseSocket } from './sse-socket'
-import { httpAnswer } from './http-answer'
+import { headerOf, httpAnswer } from './http-answer'
 import { authenticateRequest, authRequestOf, pathnameOf } from './upgrade'
 
 /** Longest epoch a `Last-Event-ID` may carry (as a `sub.since.epoch`). */
@@ -103,7 +103,7 @@ export function createSseHandler(context: SseContext): SseHandler {
     // Again, synchronously with the new stream: other requests from the address may have opened meanwhile.
     if (context.crowded(remoteAddress)) return answer(429, crowded, retryAfter)
 
-    const since = positionOfEventId(firstHeader(request, 'last-event-id'))
+    const since = positionOfEventId(headerOf(request, 'last-event-id'))
     const socket = new SseSocket(response, { channel, keepAliveMs: sse.keepAliveMs, headers: cors })
     const release = context.take(remoteAddress)
     streams.add(socket)
@@ -129,9 +129,4 @@ export function createSseHandler(context: SseContext): SseHandler {
       return true
     },
   }
-}
-
-function firstHeader(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name]
-  return typeof value === 'string' ? value : value?.[0]
 }

@@ -1,30 +1,15 @@
 // @vitest-environment jsdom
 import { useEffect, useState, type ReactNode } from 'react'
-import { cleanup, render, screen, waitFor } from '@testing-library/react'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { WebSocket as NodeWebSocket } from 'ws'
+import { render, screen, waitFor } from '@testing-library/react'
+import { describe, expect, it } from 'vitest'
 import useWebSocket, { ReadyState, type Options } from '../../src/compat/react-use-websocket'
-import type { WebSocketConstructor } from '../../src/core'
-import { createEchoServer, type EchoServer } from '../../src/testing'
+import { setUpEchoHarness } from '../react/echo-harness'
 
 // The compat entry renders once per message, as react-use-websocket does: the history pattern of its README must not
 // lose a message of a burst (and must not trip React's nested-update limit, which console.error would show).
 
-const WebSocket = NodeWebSocket as unknown as WebSocketConstructor
-let server: EchoServer
-const errors: unknown[] = []
-
-beforeEach(async () => {
-  server = await createEchoServer()
-  errors.length = 0
-  vi.spyOn(console, 'error').mockImplementation((...args) => errors.push(args))
-})
-afterEach(async () => {
-  cleanup()
-  await server.close()
-  vi.restoreAllMocks()
-  expect(errors).toEqual([])
-})
+const echo = setUpEchoHarness()
+const { WebSocket } = echo
 
 const withWs = (options: Options = {}): Options => ({ ...options, lifeline: { environment: { WebSocket } } })
 
@@ -57,10 +42,10 @@ describe('compat useWebSocket: every message through lastMessage', () => {
 
   it(`a burst of ${String(COUNT)} messages reaches a lastMessage history complete and in order`, async () => {
     let history: unknown[] = []
-    render(<History url={server.url} onHistory={(next) => (history = next)} />)
-    await waitFor(() => expect(server.connections).toBe(1))
+    render(<History url={echo.server.url} onHistory={(next) => (history = next)} />)
+    await waitFor(() => expect(echo.server.connections).toBe(1))
     const started = performance.now()
-    for (let index = 0; index < COUNT; index++) server.send(String(index))
+    for (let index = 0; index < COUNT; index++) echo.server.send(String(index))
     await waitFor(() => expect(history.length).toBe(COUNT), { timeout: 60_000 })
     const elapsed = performance.now() - started
     expect(history).toEqual(Array.from({ length: COUNT }, (_, index) => String(index)))
@@ -68,17 +53,17 @@ describe('compat useWebSocket: every message through lastMessage', () => {
   }, 90_000)
 
   it('a burst with no effect on lastMessage ends on the last message, without nested-update warnings', async () => {
-    render(<Socket url={server.url} />)
+    render(<Socket url={echo.server.url} />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
-    for (let index = 0; index < 1000; index++) server.send(String(index))
+    for (let index = 0; index < 1000; index++) echo.server.send(String(index))
     await waitFor(() => expect(last()).toBe('999'), { timeout: 20_000 })
   }, 30_000)
 
   it('batch: true lets React batch a burst (fewer renders than messages); the last message still shows', async () => {
     let history: unknown[] = []
-    render(<History url={server.url} options={{ batch: true }} onHistory={(next) => (history = next)} />)
-    await waitFor(() => expect(server.connections).toBe(1))
-    for (let index = 0; index < COUNT; index++) server.send(String(index))
+    render(<History url={echo.server.url} options={{ batch: true }} onHistory={(next) => (history = next)} />)
+    await waitFor(() => expect(echo.server.connections).toBe(1))
+    for (let index = 0; index < COUNT; index++) echo.server.send(String(index))
     await waitFor(() => expect(history.at(-1)).toBe(String(COUNT - 1)), { timeout: 30_000 })
     expect(history.length).toBeLessThan(COUNT)
   }, 60_000)

@@ -1,8 +1,7 @@
 // @vitest-environment jsdom
 import { StrictMode, type ReactNode } from 'react'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { WebSocket as NodeWebSocket } from 'ws'
+import { describe, expect, it, vi } from 'vitest'
 import useWebSocket, {
   LifelineError,
   ReadyState,
@@ -11,33 +10,11 @@ import useWebSocket, {
   type WebSocketHook,
 } from '../../src/compat/react-use-websocket'
 import { ConnectionBanner } from '../../src/components'
-import type { WebSocketConstructor } from '../../src/core'
-import { createEchoServer, type EchoServer } from '../../src/testing'
+import { createEchoServer } from '../../src/testing'
+import { setUpEchoHarness } from '../react/echo-harness'
 
-let constructed = 0
-/** `ws`'s client, counting every socket the library constructs. */
-class CountingWebSocket extends NodeWebSocket {
-  constructor(...args: ConstructorParameters<typeof NodeWebSocket>) {
-    super(...args)
-    constructed++
-  }
-}
-const WebSocket = CountingWebSocket as unknown as WebSocketConstructor
-let server: EchoServer
-const errors: unknown[] = []
-
-beforeEach(async () => {
-  server = await createEchoServer()
-  constructed = 0
-  errors.length = 0
-  vi.spyOn(console, 'error').mockImplementation((...args) => errors.push(args))
-})
-afterEach(async () => {
-  cleanup()
-  await server.close()
-  vi.restoreAllMocks()
-  expect(errors).toEqual([])
-})
+const echo = setUpEchoHarness()
+const { WebSocket } = echo
 
 /** The options a test passes, with `ws` injected underneath. */
 const withWs = (options: Options = {}): Options => ({ ...options, lifeline: { environment: { WebSocket } } })
@@ -67,15 +44,15 @@ describe('compat useWebSocket: return fields', () => {
   })
 
   it('readyState: CONNECTING, then OPEN, then CLOSED when the server closes (no reconnect by default)', async () => {
-    render(<Socket url={server.url} />)
+    render(<Socket url={echo.server.url} />)
     expect(ready()).toBe(ReadyState.CONNECTING)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
-    act(() => server.closeAll(1011, 'bye'))
+    act(() => echo.server.closeAll(1011, 'bye'))
     await waitFor(() => expect(ready()).toBe(ReadyState.CLOSED))
   })
 
   it('sendMessage queues a message sent before open (keep = true) and lastMessage is the echo as a MessageEvent', async () => {
-    render(<Socket url={server.url} />)
+    render(<Socket url={echo.server.url} />)
     act(() => hook.sendMessage('early'))
     await waitFor(() => expect(last()).toBe('early'))
     expect(hook.lastMessage).toBeInstanceOf(MessageEvent)
@@ -83,24 +60,24 @@ describe('compat useWebSocket: return fields', () => {
   })
 
   it('sendMessage(message, false) drops a message while not open and sends it once open', async () => {
-    render(<Socket url={server.url} />)
+    render(<Socket url={echo.server.url} />)
     act(() => hook.sendMessage('dropped', false))
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
     act(() => hook.sendMessage('kept', false))
     await waitFor(() => expect(last()).toBe('kept'))
-    expect(server.received.map((message) => message.data)).toEqual(['kept'])
+    expect(echo.server.received.map((message) => message.data)).toEqual(['kept'])
   })
 
   it('sendJsonMessage stringifies (and with keep = false drops while not open); lastJsonMessage parses', async () => {
-    render(<Socket url={server.url} />)
+    render(<Socket url={echo.server.url} />)
     act(() => hook.sendJsonMessage({ n: 0 }, false))
     act(() => hook.sendJsonMessage({ n: 1 }))
     await waitFor(() => expect(hook.lastJsonMessage).toEqual({ n: 1 }))
-    expect(server.received.map((message) => message.data)).toEqual(['{"n":1}'])
+    expect(echo.server.received.map((message) => message.data)).toEqual(['{"n":1}'])
   })
 
   it('lastJsonMessage is null before the first message and one shared {} for a message that is not JSON', async () => {
-    render(<Socket url={server.url} />)
+    render(<Socket url={echo.server.url} />)
     expect(hook.lastJsonMessage).toBeNull()
     act(() => hook.sendMessage('not json'))
     await waitFor(() => expect(last()).toBe('not json'))
@@ -114,7 +91,7 @@ describe('compat useWebSocket: return fields', () => {
   it('getWebSocket: null without a connection, then the live socket, read-only', async () => {
     const view = render(<Socket url={null} />)
     expect(hook.getWebSocket()).toBeNull()
-    view.rerender(<Socket url={server.url} />)
+    view.rerender(<Socket url={echo.server.url} />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
     const socket = hook.getWebSocket()
     expect(socket?.readyState).toBe(1)
@@ -123,13 +100,16 @@ describe('compat useWebSocket: return fields', () => {
 
   it('client: the react-lifeline client underneath drives <ConnectionBanner client>', async () => {
     function WithBanner(): ReactNode {
-      const { client } = useWebSocket(server.url, withWs({ shouldReconnect: () => true, reconnectInterval: 60_000 }))
+      const { client } = useWebSocket(
+        echo.server.url,
+        withWs({ shouldReconnect: () => true, reconnectInterval: 60_000 }),
+      )
       return <ConnectionBanner client={client ?? undefined} showAfterMs={0} />
     }
     const view = render(<WithBanner />)
-    await waitFor(() => expect(server.connections).toBe(1))
+    await waitFor(() => expect(echo.server.connections).toBe(1))
     expect(view.container.textContent).toBe('')
-    act(() => server.closeAll(1011))
+    act(() => echo.server.closeAll(1011))
     await waitFor(() => expect(view.container.textContent).not.toBe(''))
     expect(view.container.querySelector('[data-state]')?.getAttribute('data-state')).toMatch(/reconnecting/)
   })
@@ -140,41 +120,41 @@ describe('compat useWebSocket: url and connect', () => {
     render(<Socket url={null} />)
     expect(ready()).toBe(ReadyState.UNINSTANTIATED)
     await sleep(50)
-    expect(server.totalConnections).toBe(0)
+    expect(echo.server.totalConnections).toBe(0)
   })
 
   it('connect = false: UNINSTANTIATED and no socket; true connects; false again closes it (CLOSED)', async () => {
-    const view = render(<Socket url={server.url} connect={false} />)
+    const view = render(<Socket url={echo.server.url} connect={false} />)
     expect(ready()).toBe(ReadyState.UNINSTANTIATED)
     await sleep(50)
-    expect(server.totalConnections).toBe(0)
-    view.rerender(<Socket url={server.url} connect />)
+    expect(echo.server.totalConnections).toBe(0)
+    view.rerender(<Socket url={echo.server.url} connect />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
-    view.rerender(<Socket url={server.url} connect={false} />)
+    view.rerender(<Socket url={echo.server.url} connect={false} />)
     expect(ready()).toBe(ReadyState.CLOSED)
-    await waitFor(() => expect(server.connections).toBe(0))
+    await waitFor(() => expect(echo.server.connections).toBe(0))
   })
 
   it('a URL function (async) is resolved before connecting, and queryParams are appended to what it gives', async () => {
     const seen: string[] = []
-    server.onConnection((connection) => seen.push(connection.request.url ?? ''))
-    render(<Socket url={() => Promise.resolve(`${server.url}/room?x=1`)} options={{ queryParams: { user: 7 } }} />)
+    echo.server.onConnection((connection) => seen.push(connection.request.url ?? ''))
+    render(<Socket url={() => Promise.resolve(`${echo.server.url}/room?x=1`)} options={{ queryParams: { user: 7 } }} />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
     expect(seen).toEqual(['/room?x=1&user=7'])
   })
 
   it('queryParams: appended to a string URL', async () => {
     const seen: string[] = []
-    server.onConnection((connection) => seen.push(connection.request.url ?? ''))
-    render(<Socket url={server.url} options={{ queryParams: { user_id: 1, room: 'a b' } }} />)
+    echo.server.onConnection((connection) => seen.push(connection.request.url ?? ''))
+    render(<Socket url={echo.server.url} options={{ queryParams: { user_id: 1, room: 'a b' } }} />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
     expect(seen).toEqual(['/?user_id=1&room=a+b'])
   })
 
   it('protocols: offered in the handshake; the socket reports the one chosen', async () => {
     const offered: string[] = []
-    server.onConnection((connection) => offered.push(String(connection.request.headers['sec-websocket-protocol'])))
-    render(<Socket url={server.url} options={{ protocols: ['chat', 'v2'] }} />)
+    echo.server.onConnection((connection) => offered.push(String(connection.request.headers['sec-websocket-protocol'])))
+    render(<Socket url={echo.server.url} options={{ protocols: ['chat', 'v2'] }} />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
     expect(offered).toEqual(['chat,v2'])
     expect(hook.getWebSocket()?.protocol).toBe('chat')
@@ -186,7 +166,9 @@ describe('compat useWebSocket: callbacks and filter', () => {
     const onOpen = vi.fn()
     const onClose = vi.fn()
     const messages: unknown[] = []
-    render(<Socket url={server.url} options={{ onOpen, onClose, onMessage: (event) => messages.push(event.data) }} />)
+    render(
+      <Socket url={echo.server.url} options={{ onOpen, onClose, onMessage: (event) => messages.push(event.data) }} />,
+    )
     await waitFor(() => expect(onOpen).toHaveBeenCalledTimes(1))
     expect((onOpen.mock.calls[0]?.[0] as Event).type).toBe('open')
     act(() => {
@@ -194,16 +176,16 @@ describe('compat useWebSocket: callbacks and filter', () => {
       hook.sendMessage('b')
     })
     await waitFor(() => expect(messages).toEqual(['a', 'b']))
-    act(() => server.closeAll(4000, 'bye'))
+    act(() => echo.server.closeAll(4000, 'bye'))
     await waitFor(() => expect(onClose).toHaveBeenCalledTimes(1))
     const event = onClose.mock.calls[0]?.[0] as CloseEvent
     expect([event.type, event.code, event.reason]).toEqual(['close', 4000, 'bye'])
   })
 
   it('onError: called with an error event carrying the typed LifelineError when the connection fails', async () => {
-    await server.kill()
+    await echo.server.kill()
     const onError = vi.fn()
-    render(<Socket url={server.url} options={{ onError }} />)
+    render(<Socket url={echo.server.url} options={{ onError }} />)
     await waitFor(() => expect(onError).toHaveBeenCalled())
     const event = onError.mock.calls[0]?.[0] as Event & { error: unknown }
     expect(event.type).toBe('error')
@@ -217,7 +199,7 @@ describe('compat useWebSocket: callbacks and filter', () => {
       filter: (message) => typeof message.data === 'string' && message.data.startsWith('{'),
       onMessage: (message) => seen.push(message.data),
     }
-    render(<Socket url={server.url} options={options} />)
+    render(<Socket url={echo.server.url} options={options} />)
     act(() => hook.sendJsonMessage({ n: 1 }))
     act(() => hook.sendMessage('plain'))
     await waitFor(() => expect(seen).toEqual(['{"n":1}', 'plain']))
@@ -228,40 +210,40 @@ describe('compat useWebSocket: callbacks and filter', () => {
 
 describe('compat useWebSocket: reconnecting', () => {
   it('shouldReconnect absent: a close the client did not ask for is final', async () => {
-    render(<Socket url={server.url} options={{ reconnectInterval: 20 }} />)
+    render(<Socket url={echo.server.url} options={{ reconnectInterval: 20 }} />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
-    act(() => server.closeAll(1011))
+    act(() => echo.server.closeAll(1011))
     await waitFor(() => expect(ready()).toBe(ReadyState.CLOSED))
     await sleep(150)
-    expect(server.totalConnections).toBe(1)
+    expect(echo.server.totalConnections).toBe(1)
   })
 
   it('shouldReconnect: asked with the CloseEvent; true reconnects, after reconnectInterval', async () => {
     const shouldReconnect = vi.fn((event: CloseEvent) => event.code === 4000)
-    render(<Socket url={server.url} options={{ shouldReconnect, reconnectInterval: 20 }} />)
+    render(<Socket url={echo.server.url} options={{ shouldReconnect, reconnectInterval: 20 }} />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
-    act(() => server.closeAll(4000))
-    await waitFor(() => expect(server.totalConnections).toBe(2))
+    act(() => echo.server.closeAll(4000))
+    await waitFor(() => expect(echo.server.totalConnections).toBe(2))
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
     expect((shouldReconnect.mock.calls[0]?.[0] as CloseEvent).code).toBe(4000)
-    act(() => server.closeAll(4999))
+    act(() => echo.server.closeAll(4999))
     await waitFor(() => expect(ready()).toBe(ReadyState.CLOSED))
     await sleep(100)
-    expect(server.totalConnections).toBe(2)
+    expect(echo.server.totalConnections).toBe(2)
   })
 
   it('reconnectAttempts and onReconnectStop: that many reconnects, then the callback with the number', async () => {
     const onReconnectStop = vi.fn()
     render(
       <Socket
-        url={server.url}
+        url={echo.server.url}
         options={{ shouldReconnect: () => true, reconnectAttempts: 2, reconnectInterval: 10, onReconnectStop }}
       />,
     )
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
-    await act(() => server.kill())
+    await act(() => echo.server.kill())
     await waitFor(() => expect(onReconnectStop).toHaveBeenCalledWith(2))
-    expect(constructed).toBe(3)
+    expect(echo.constructed).toBe(3)
     expect(ready()).toBe(ReadyState.CLOSED)
   })
 
@@ -270,43 +252,43 @@ describe('compat useWebSocket: reconnecting', () => {
     const onReconnectStop = vi.fn()
     render(
       <Socket
-        url={server.url}
+        url={echo.server.url}
         options={{ shouldReconnect: () => true, reconnectAttempts: 3, reconnectInterval: interval, onReconnectStop }}
       />,
     )
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
-    await act(() => server.kill())
+    await act(() => echo.server.kill())
     await waitFor(() => expect(onReconnectStop).toHaveBeenCalled())
     expect(interval.mock.calls.map((call: unknown[]) => call[0])).toEqual([0, 1, 2])
   })
 
   it('reconnectInterval as a number: every wait is within its upper half (jittered, never longer)', async () => {
     const started = Date.now()
-    render(<Socket url={server.url} options={{ shouldReconnect: () => true, reconnectInterval: 200 }} />)
+    render(<Socket url={echo.server.url} options={{ shouldReconnect: () => true, reconnectInterval: 200 }} />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
     const closedAt = Date.now()
-    act(() => server.closeAll(4000))
-    await waitFor(() => expect(server.totalConnections).toBe(2))
+    act(() => echo.server.closeAll(4000))
+    await waitFor(() => expect(echo.server.totalConnections).toBe(2))
     const waited = Date.now() - closedAt
     expect(waited).toBeGreaterThanOrEqual(95)
     expect(waited).toBeLessThan(1000 + (closedAt - started))
   })
 
   it('retryOnError: reconnects after a close that followed an error, without shouldReconnect', async () => {
-    render(<Socket url={server.url} options={{ retryOnError: true, reconnectInterval: 20 }} />)
+    render(<Socket url={echo.server.url} options={{ retryOnError: true, reconnectInterval: 20 }} />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
-    act(() => server.terminateAll())
-    await waitFor(() => expect(server.totalConnections).toBe(2))
+    act(() => echo.server.terminateAll())
+    await waitFor(() => expect(echo.server.totalConnections).toBe(2))
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
   })
 
   it('without retryOnError an error close is final too', async () => {
-    render(<Socket url={server.url} options={{ reconnectInterval: 20 }} />)
+    render(<Socket url={echo.server.url} options={{ reconnectInterval: 20 }} />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
-    act(() => server.terminateAll())
+    act(() => echo.server.terminateAll())
     await waitFor(() => expect(ready()).toBe(ReadyState.CLOSED))
     await sleep(100)
-    expect(server.totalConnections).toBe(1)
+    expect(echo.server.totalConnections).toBe(1)
   })
 })
 
@@ -317,8 +299,10 @@ describe('compat useWebSocket: heartbeat', () => {
       heartbeat: { message: 'ping', returnMessage: 'pong', interval: 30, timeout: 1000 },
       onMessage: (event) => seen.push(event.data),
     }
-    render(<Socket url={server.url} options={options} />)
-    await waitFor(() => expect(server.received.filter((message) => message.data === 'ping').length).toBeGreaterThan(1))
+    render(<Socket url={echo.server.url} options={options} />)
+    await waitFor(() =>
+      expect(echo.server.received.filter((message) => message.data === 'ping').length).toBeGreaterThan(1),
+    )
     act(() => hook.sendMessage('hello'))
     await waitFor(() => expect(last()).toBe('hello'))
     expect(seen).toEqual(['hello'])
@@ -336,16 +320,16 @@ describe('compat useWebSocket: heartbeat', () => {
   })
 
   it('heartbeat: true sends "ping" with react-use-websocket defaults (no ping within the first second)', async () => {
-    render(<Socket url={server.url} options={{ heartbeat: true }} />)
+    render(<Socket url={echo.server.url} options={{ heartbeat: true }} />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
     await sleep(200)
-    expect(server.received).toEqual([])
+    expect(echo.server.received).toEqual([])
   })
 })
 
 describe('compat useWebSocket: sharing and lifecycle', () => {
   function Shared(props: { id: string }): ReactNode {
-    const { lastMessage, readyState } = useWebSocket(server.url, withWs({ share: true }))
+    const { lastMessage, readyState } = useWebSocket(echo.server.url, withWs({ share: true }))
     const data = lastMessage?.data
     return <span data-testid={props.id}>{`${readyState}:${typeof data === 'string' ? data : ''}`}</span>
   }
@@ -355,45 +339,45 @@ describe('compat useWebSocket: sharing and lifecycle', () => {
       <>
         <Shared id="a" />
         <Shared id="b" />
-        <Socket url={server.url} options={{ share: true }} />
+        <Socket url={echo.server.url} options={{ share: true }} />
       </>,
     )
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
     act(() => hook.sendMessage('to all'))
     await waitFor(() => expect(screen.getByTestId('a').textContent).toBe('1:to all'))
     expect(screen.getByTestId('b').textContent).toBe('1:to all')
-    expect(server.totalConnections).toBe(1)
-    expect(constructed).toBe(1)
+    expect(echo.server.totalConnections).toBe(1)
+    expect(echo.constructed).toBe(1)
   })
 
   it('resetGlobalState(url): the next component that shares opens its own socket', async () => {
     const view = render(<Shared id="a" />)
-    await waitFor(() => expect(server.connections).toBe(1))
-    resetGlobalState(server.url)
+    await waitFor(() => expect(echo.server.connections).toBe(1))
+    resetGlobalState(echo.server.url)
     view.rerender(
       <>
         <Shared id="a" />
         <Shared id="b" />
       </>,
     )
-    await waitFor(() => expect(server.totalConnections).toBe(2))
+    await waitFor(() => expect(echo.server.totalConnections).toBe(2))
   })
 
   it('StrictMode: one socket, closed after unmount', async () => {
     const view = render(
       <StrictMode>
-        <Socket url={server.url} />
+        <Socket url={echo.server.url} />
       </StrictMode>,
     )
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
-    expect(constructed).toBe(1)
+    expect(echo.constructed).toBe(1)
     view.unmount()
-    await waitFor(() => expect(server.connections).toBe(0))
-    expect(server.totalConnections).toBe(1)
+    await waitFor(() => expect(echo.server.connections).toBe(0))
+    expect(echo.server.totalConnections).toBe(1)
   })
 
   it('skipAssert is accepted (nothing to skip: the socket is never asserted)', async () => {
-    render(<Socket url={server.url} options={{ skipAssert: true }} />)
+    render(<Socket url={echo.server.url} options={{ skipAssert: true }} />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
   })
 

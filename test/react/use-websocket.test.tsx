@@ -1,36 +1,14 @@
 // @vitest-environment jsdom
 import { StrictMode, useState, type ReactNode } from 'react'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { WebSocket as NodeWebSocket } from 'ws'
-import { createEchoServer, type EchoServer } from '../../src/testing'
-import { createLifeline, type LifelineClient, type WebSocketConstructor } from '../../src/core'
+import { describe, expect, it, vi } from 'vitest'
+import { createEchoServer } from '../../src/testing'
+import { createLifeline, type LifelineClient } from '../../src/core'
 import { LifelineProvider, useConnection, useWebSocket, type UseWebSocketOptions } from '../../src/react'
+import { setUpEchoHarness } from './echo-harness'
 
-let constructed = 0
-/** `ws`'s client, counting every socket the library constructs. */
-class CountingWebSocket extends NodeWebSocket {
-  constructor(...args: ConstructorParameters<typeof NodeWebSocket>) {
-    super(...args)
-    constructed++
-  }
-}
-const WebSocket = CountingWebSocket as unknown as WebSocketConstructor
-let server: EchoServer
-const errors: unknown[] = []
-
-beforeEach(async () => {
-  server = await createEchoServer()
-  constructed = 0
-  errors.length = 0
-  vi.spyOn(console, 'error').mockImplementation((...args) => errors.push(args))
-})
-afterEach(async () => {
-  cleanup()
-  await server.close()
-  vi.restoreAllMocks()
-  expect(errors).toEqual([])
-})
+const echo = setUpEchoHarness()
+const { WebSocket } = echo
 
 function Status(props: { url: string | null; options?: UseWebSocketOptions }): ReactNode {
   const socket = useWebSocket(props.url, { environment: { WebSocket }, ...props.options })
@@ -56,44 +34,44 @@ describe('useWebSocket', () => {
   it('opens exactly one server connection inside StrictMode and none after unmount', async () => {
     const view = render(
       <StrictMode>
-        <Status url={server.url} />
+        <Status url={echo.server.url} />
       </StrictMode>,
     )
     await waitFor(() => expect(status()).toBe('open'))
-    expect(server.totalConnections).toBe(1)
-    expect(constructed).toBe(1)
+    expect(echo.server.totalConnections).toBe(1)
+    expect(echo.constructed).toBe(1)
     view.unmount()
-    await waitFor(() => expect(server.connections).toBe(0))
-    expect(server.totalConnections).toBe(1)
+    await waitFor(() => expect(echo.server.connections).toBe(0))
+    expect(echo.server.totalConnections).toBe(1)
   })
 
   it('does not reconnect when re-rendered with an equal options object, and does when a value changes', async () => {
-    const view = render(<Status url={server.url} options={{ minDelayMs: 100 }} />)
+    const view = render(<Status url={echo.server.url} options={{ minDelayMs: 100 }} />)
     await waitFor(() => expect(status()).toBe('open'))
-    view.rerender(<Status url={server.url} options={{ minDelayMs: 100 }} />)
-    view.rerender(<Status url={server.url} options={{ minDelayMs: 100 }} />)
-    expect(server.totalConnections).toBe(1)
-    view.rerender(<Status url={server.url} options={{ minDelayMs: 200 }} />)
-    await waitFor(() => expect(server.totalConnections).toBe(2))
-    await waitFor(() => expect(server.connections).toBe(1))
+    view.rerender(<Status url={echo.server.url} options={{ minDelayMs: 100 }} />)
+    view.rerender(<Status url={echo.server.url} options={{ minDelayMs: 100 }} />)
+    expect(echo.server.totalConnections).toBe(1)
+    view.rerender(<Status url={echo.server.url} options={{ minDelayMs: 200 }} />)
+    await waitFor(() => expect(echo.server.totalConnections).toBe(2))
+    await waitFor(() => expect(echo.server.connections).toBe(1))
   })
 
   it('calls the latest onMessage for every message without reconnecting', async () => {
     const first = vi.fn()
     const second = vi.fn()
-    const view = render(<Status url={server.url} options={{ onMessage: first }} />)
+    const view = render(<Status url={echo.server.url} options={{ onMessage: first }} />)
     await waitFor(() => expect(status()).toBe('open'))
-    view.rerender(<Status url={server.url} options={{ onMessage: second }} />)
+    view.rerender(<Status url={echo.server.url} options={{ onMessage: second }} />)
     act(() => screen.getByText('send').click())
     act(() => screen.getByText('send').click())
     await waitFor(() => expect(second).toHaveBeenCalledTimes(2))
     expect(first).not.toHaveBeenCalled()
     expect(second.mock.calls[0]?.[0].data).toBe('hello')
-    expect(server.totalConnections).toBe(1)
+    expect(echo.server.totalConnections).toBe(1)
   })
 
   it('queues a send made while connecting and exposes the echo as lastMessage and lastJsonMessage', async () => {
-    render(<Status url={server.url} />)
+    render(<Status url={echo.server.url} />)
     act(() => screen.getByText('json').click())
     await waitFor(() => expect(screen.getByTestId('json').textContent).toBe('{"n":1}'))
     act(() => screen.getByText('send').click())
@@ -105,7 +83,7 @@ describe('useWebSocket', () => {
     const seen: unknown[] = []
     render(
       <Status
-        url={server.url}
+        url={echo.server.url}
         options={{
           filter: (message) => typeof message.data === 'string' && message.data.startsWith('{'),
           onMessage: (message) => seen.push(message.data),
@@ -125,15 +103,15 @@ describe('useWebSocket', () => {
     const view = render(
       <StrictMode>
         {many.map((index) => (
-          <Shared key={index} url={server.url} />
+          <Shared key={index} url={echo.server.url} />
         ))}
       </StrictMode>,
     )
     await waitFor(() => expect(screen.getAllByText('open')).toHaveLength(200))
-    expect(server.totalConnections).toBe(1)
-    expect(constructed).toBe(1)
+    expect(echo.server.totalConnections).toBe(1)
+    expect(echo.constructed).toBe(1)
     view.unmount()
-    await waitFor(() => expect(server.connections).toBe(0), { timeout: 3000 })
+    await waitFor(() => expect(echo.server.connections).toBe(0), { timeout: 3000 })
   })
 
   it('share: a different URL or option values get their own client', async () => {
@@ -141,14 +119,14 @@ describe('useWebSocket', () => {
     try {
       render(
         <>
-          <Shared url={server.url} />
-          <Shared url={server.url} />
+          <Shared url={echo.server.url} />
+          <Shared url={echo.server.url} />
           <Shared url={other.url} />
-          <Shared url={server.url} options={{ heartbeat: true }} />
+          <Shared url={echo.server.url} options={{ heartbeat: true }} />
         </>,
       )
       await waitFor(() => expect(screen.getAllByText('open')).toHaveLength(4))
-      expect(server.totalConnections).toBe(2)
+      expect(echo.server.totalConnections).toBe(2)
       expect(other.totalConnections).toBe(1)
     } finally {
       cleanup()
@@ -157,20 +135,20 @@ describe('useWebSocket', () => {
   })
 
   it('reconnects after the server restarts', async () => {
-    render(<Status url={server.url} options={{ minDelayMs: 50, maxDelayMs: 100 }} />)
+    render(<Status url={echo.server.url} options={{ minDelayMs: 50, maxDelayMs: 100 }} />)
     await waitFor(() => expect(status()).toBe('open'))
-    await act(() => server.kill())
+    await act(() => echo.server.kill())
     await waitFor(() => expect(status()).toMatch(/reconnecting|connecting/))
-    await act(() => server.restart())
+    await act(() => echo.server.restart())
     await waitFor(() => expect(status()).toBe('open'), { timeout: 5000 })
-    expect(server.connections).toBe(1)
+    expect(echo.server.connections).toBe(1)
   })
 
   it('stays idle with no connection when the url is null', async () => {
     render(<Status url={null} />)
     expect(status()).toBe('idle')
     await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(server.totalConnections).toBe(0)
+    expect(echo.server.totalConnections).toBe(0)
   })
 
   it('throws MISSING_PROVIDER when used without url or provider', () => {
@@ -191,7 +169,7 @@ describe('LifelineProvider', () => {
     }
     render(
       <StrictMode>
-        <LifelineProvider url={server.url} options={{ environment: { WebSocket } }}>
+        <LifelineProvider url={echo.server.url} options={{ environment: { WebSocket } }}>
           <Child id="a" />
           <Child id="b" />
           <Child id="c" />
@@ -200,12 +178,12 @@ describe('LifelineProvider', () => {
     )
     await waitFor(() => expect(screen.getByTestId('c').textContent).toBe('open'))
     expect(screen.getByTestId('a').textContent).toBe('open')
-    expect(server.totalConnections).toBe(1)
-    expect(constructed).toBe(1)
+    expect(echo.server.totalConnections).toBe(1)
+    expect(echo.constructed).toBe(1)
   })
 
   it('never closes a client it was given', async () => {
-    const client: LifelineClient = createLifeline({ url: server.url, environment: { WebSocket } })
+    const client: LifelineClient = createLifeline({ url: echo.server.url, environment: { WebSocket } })
     const view = render(
       <LifelineProvider client={client}>
         <span />
@@ -222,7 +200,7 @@ describe('LifelineProvider', () => {
 
 describe('useConnection', () => {
   it('re-renders only when the selected slice changes', async () => {
-    const client = createLifeline({ url: server.url, environment: { WebSocket }, autoConnect: false })
+    const client = createLifeline({ url: echo.server.url, environment: { WebSocket }, autoConnect: false })
     let renders = 0
     function Online(): ReactNode {
       renders++

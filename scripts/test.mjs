@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative as relativePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ChromiumNotFoundError } from './find-chromium.mjs'
 import { ChromiumInstallError, ensureChromium } from './install-chromium.mjs'
@@ -30,7 +30,15 @@ const env = {
 }
 for (const dir of [reportsDir, env.TMPDIR, env.XDG_CONFIG_HOME, env.XDG_CACHE_HOME]) mkdirSync(dir, { recursive: true })
 
-const projects = ['unit', 'cluster', 'package', 'examples', 'e2e-node', 'browser', 'storybook']
+const allProjects = ['unit', 'cluster', 'package', 'examples', 'e2e-node', 'browser', 'storybook']
+// `npm test -- unit cluster` runs just those projects (same summary line); no names runs them all.
+const named = process.argv.slice(2)
+const unknown = named.filter((name) => !allProjects.includes(name))
+if (unknown.length > 0) {
+  process.stderr.write(`[test] unknown project(s): ${unknown.join(', ')}; the projects are ${allProjects.join(', ')}\n`)
+  process.exit(2)
+}
+const projects = named.length > 0 ? allProjects.filter((name) => named.includes(name)) : allProjects
 
 /**
  * Resolves the browser once here (installing one when missing) so the choice is logged once; vitest's config reads it
@@ -83,14 +91,32 @@ function runVitest(bin, project, reportFile) {
   })
 }
 
+/**
+ * Every failure of the run, one line each, printed again just above the summary line: CI often keeps only the tail
+ * of the output, and a failure scrolled away among thousands of lines is a failure nobody can name.
+ */
+const failures = []
+
+function firstLine(text) {
+  return (text || 'no message').split('\n').find((line) => line.trim() !== '') ?? 'no message'
+}
+
 /** Counts from a vitest JSON report; a file that failed before its tests ran counts as one failure. */
-function countReport(report) {
+function countReport(project, report) {
+  const relative = (name) => relativePath(root, name)
   const failedFiles = (report.testResults ?? []).filter(
     (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed'),
   )
   for (const file of failedFiles) {
-    const where = file.name.startsWith(root) ? file.name.slice(root.length) : file.name
-    process.stderr.write(`[test] ${where} failed to run: ${(file.message || 'no message').split('\n')[0]}\n`)
+    process.stderr.write(`[test] ${relative(file.name)} failed to run: ${firstLine(file.message)}\n`)
+    failures.push(`${project}: ${relative(file.name)} failed to run: ${firstLine(file.message)}`)
+  }
+  for (const file of report.testResults ?? []) {
+    for (const test of file.assertionResults ?? []) {
+      if (test.status !== 'failed') continue
+      const message = firstLine((test.failureMessages ?? [])[0])
+      failures.push(`${project}: ${relative(file.name)} > ${test.fullName ?? test.title}: ${message}`.slice(0, 400))
+    }
   }
   return {
     passed: report.numPassedTests ?? 0,
@@ -127,6 +153,7 @@ async function main() {
 
     if (result.error) {
       process.stderr.write(`[test] ${project}: vitest failed to start: ${result.error.message}\n`)
+      failures.push(`${project}: vitest failed to start`)
       totals.failed += 1
       continue
     }
@@ -135,14 +162,16 @@ async function main() {
         `[test] ${project}: vitest exited with ${result.signal ?? `code ${result.code}`} after ${seconds}s without a ` +
           'report; it crashed or failed to start (see its output above).\n',
       )
+      failures.push(`${project}: vitest exited without a report`)
       totals.failed += 1
       continue
     }
     let counts
     try {
-      counts = countReport(JSON.parse(readFileSync(reportFile, 'utf8')))
+      counts = countReport(project, JSON.parse(readFileSync(reportFile, 'utf8')))
     } catch (error) {
       process.stderr.write(`[test] ${project}: unreadable report ${reportFile}: ${error.message}\n`)
+      failures.push(`${project}: unreadable report`)
       totals.failed += 1
       continue
     }
@@ -154,6 +183,7 @@ async function main() {
     totals.skipped += counts.skipped
     if (counts.total === 0 && counts.failed === 0) {
       process.stderr.write(`[test] ${project}: no tests ran; treating that as a failure.\n`)
+      failures.push(`${project}: no tests ran`)
       totals.failed += 1
     } else if (result.code !== 0 && counts.failed === 0) {
       // e.g. an unhandled error or rejection after the tests passed: vitest fails the run, so do we.
@@ -162,9 +192,14 @@ async function main() {
           '(unhandled error, see above); counting it as one failure.\n',
       )
       totals.failed += 1
+      failures.push(`${project}: vitest exited with ${result.signal ?? `code ${result.code}`} although no test failed`)
     }
   }
 
+  if (failures.length > 0) {
+    process.stderr.write(`\n[test] ${failures.length} failure(s):\n`)
+    for (const failure of failures) process.stderr.write(`[test]   ${failure}\n`)
+  }
   process.stderr.write(`[test] total ${((performance.now() - runStarted) / 1000).toFixed(1)}s\n`)
   const line = [`${totals.passed} passed`, `${totals.failed} failed`]
   if (totals.skipped > 0) line.push(`${totals.skipped} skipped`)

@@ -8,6 +8,7 @@ import {
   type LifelineOptions,
 } from '../../src/core'
 import type { AuthRequest, LifelineServer } from '../../src/server'
+import { failingBroker } from '../server/failing-broker'
 import { cleanup, startServer } from '../server/helpers'
 import { FAST, waitFor, waitForStatus } from './helpers'
 
@@ -92,5 +93,24 @@ describe('eventSource() against the reference server (docs/protocol.md §9)', ()
       code: 'HANDSHAKE_FAILED',
       message: expect.stringContaining('403'),
     })
+  })
+
+  it('a subscription the broker fails after the stream opened ends in 1011; the client retries and resumes once the broker is back', async () => {
+    const { broker, deliver, failHistory, recoverHistory } = failingBroker()
+    const server = await startServer({ broker })
+    const { client, data } = listen(eventsOf(server))
+    await waitFor(() => server.stats().eventStreams === 1, 3000, 'the stream')
+    await server.publish('news', 1)
+    await waitFor(() => data().length === 1, 2000, 'the first message')
+
+    failHistory()
+    deliver('news', 7)
+    await waitFor(() => client.getSnapshot().lastClose?.code === 1011, 2000, 'close 1011')
+    expect(client.getSnapshot().status).not.toBe('failed')
+    await server.publish('news', 2)
+    recoverHistory()
+    await waitFor(() => data().length === 2, 5000, 'the message published while the stream was down')
+    expect(data()).toEqual([1, 2])
+    expect(client.getSnapshot().session.resumed).toBe(true)
   })
 })

@@ -106,7 +106,14 @@ export function useWebSocket<T = unknown>(
   options: Options = {},
   connect = true,
 ): WebSocketHook<T> {
-  return useCompat<T>(url, options, connect, undefined)
+  // react-use-websocket opens an EventSource instead of a WebSocket when `eventSourceOptions` is given: the same here,
+  // on the event-stream transport (receive only; `getWebSocket()` is `null`, `sendMessage` fails with NOT_SUPPORTED).
+  const withCredentials = options.eventSourceOptions ? !!options.eventSourceOptions.withCredentials : null
+  const transport = useMemo(
+    () => (withCredentials === null ? undefined : eventSource({ withCredentials })),
+    [withCredentials],
+  )
+  return useCompat<T>(url, options, connect, transport)
 }
 
 /** The compat hooks' body: `transport` set for `useEventSource`. */

@@ -88,7 +88,11 @@ export interface Options {
    * tune it). Messages stay raw frames; `useSocketIO` parses them. @default false
    */
   fromSocketIO?: boolean
-  /** Accepted and ignored: `useEventSource` takes `withCredentials` itself. @default undefined */
+  /**
+   * Given to `useWebSocket`, it reads a Server-Sent Events stream instead of a WebSocket, as react-use-websocket does:
+   * react-lifeline's event-stream transport, `withCredentials` as `EventSource`'s. Receive only. (`useEventSource` takes
+   * `withCredentials` itself.) @default undefined (a WebSocket)
+   */
   eventSourceOptions?: EventSourceInit
   /**
    * Render once per message (`false`, react-use-websocket's behaviour: a `lastMessage` effect sees every message), or

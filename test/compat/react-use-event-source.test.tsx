@@ -2,9 +2,10 @@
 import { useEffect, useState, type ReactNode } from 'react'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import {
+import useCompatWebSocket, {
   ReadyState,
   useEventSource as useCompatEventSource,
+  type WebSocketHook,
   type EventSourceHook,
   type EventSourceOptions,
 } from '../../src/compat/react-use-websocket'
@@ -196,5 +197,28 @@ describe('useEventSource (our API)', () => {
     )
     await waitFor(() => expect(result.lastJsonMessage).toEqual({ n: 2 }))
     expect(requests).toHaveLength(1)
+  })
+
+  it('compat useWebSocket with eventSourceOptions reads the stream (as react-use-websocket opens an EventSource)', async () => {
+    const { url, requests } = await sseServer(({ response }) => {
+      stream(response)
+      response.write('id: 1\ndata: {"n":1}\n\n')
+    })
+    const fetchSpy = vi.spyOn(globalThis, 'fetch')
+    let socket: WebSocketHook | undefined
+    function App(): ReactNode {
+      socket = useCompatWebSocket(url, { eventSourceOptions: { withCredentials: true } })
+      return null
+    }
+    render(<App />)
+    await waitFor(() => expect(socket?.lastMessage?.data).toBe('{"n":1}'))
+    expect(socket?.readyState).toBe(ReadyState.OPEN)
+    expect(socket?.lastJsonMessage).toEqual({ n: 1 })
+    expect(socket?.client?.getSnapshot().transport).toBe('sse')
+    expect(socket?.getWebSocket()).toBeNull()
+    expect(requests).toHaveLength(1)
+    expect(requests[0]?.headers.accept).toBe('text/event-stream')
+    expect(fetchSpy.mock.calls[0]?.[1]).toMatchObject({ credentials: 'include' })
+    expect(() => socket?.sendMessage('hi')).toThrow(expect.objectContaining({ code: 'NOT_SUPPORTED' }))
   })
 })

@@ -282,6 +282,42 @@ describe('compat useWebSocket: reconnecting', () => {
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
   })
 
+  it('a URL function that rejects: with retryOnError it is asked again until it resolves; onReconnectStop is not called', async () => {
+    let refusals = 2
+    const url = vi.fn(() =>
+      refusals-- > 0 ? Promise.reject(new Error('no url yet')) : Promise.resolve(echo.server.url),
+    )
+    const onReconnectStop = vi.fn()
+    render(
+      <Socket
+        url={url}
+        options={{ retryOnError: true, reconnectAttempts: 3, reconnectInterval: 10, onReconnectStop }}
+      />,
+    )
+    await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
+    expect(url).toHaveBeenCalledTimes(3)
+    expect(echo.server.totalConnections).toBe(1)
+    expect(onReconnectStop).not.toHaveBeenCalled()
+  })
+
+  it.each([true, false])(
+    'a URL function that keeps rejecting is retried under the backoff (retryOnError: %s), then onReconnectStop',
+    async (retryOnError) => {
+      // Deliberately not react-use-websocket's rule (no retry without retryOnError): a failure the client finds by
+      // itself is retried (docs/migrating-from-react-use-websocket.md, "Reconnecting").
+      const url = vi.fn(() => Promise.reject(new Error('no url')))
+      const onReconnectStop = vi.fn()
+      render(
+        <Socket url={url} options={{ retryOnError, reconnectAttempts: 2, reconnectInterval: 10, onReconnectStop }} />,
+      )
+      await waitFor(() => expect(onReconnectStop).toHaveBeenCalledWith(2))
+      expect(url).toHaveBeenCalledTimes(3)
+      expect(ready()).toBe(ReadyState.CLOSED)
+      await sleep(50)
+      expect(url).toHaveBeenCalledTimes(3)
+    },
+  )
+
   it('without retryOnError an error close is final too', async () => {
     render(<Socket url={echo.server.url} options={{ reconnectInterval: 20 }} />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
@@ -319,6 +355,28 @@ describe('compat useWebSocket: heartbeat', () => {
     }
   })
 
+  it('heartbeat: any message from the server within the timeout keeps the link, not only the returnMessage', async () => {
+    const chatty = await createEchoServer({ echo: false, pong: false })
+    const timer = setInterval(() => chatty.send('news'), 20)
+    try {
+      const options: Options = {
+        heartbeat: { returnMessage: 'pong', interval: 30, timeout: 80 },
+        reconnectInterval: 20,
+      }
+      render(<Socket url={chatty.url} options={options} />)
+      await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
+      await act(() => sleep(400))
+      expect(chatty.totalConnections).toBe(1)
+      expect(ready()).toBe(ReadyState.OPEN)
+      clearInterval(timer)
+      await waitFor(() => expect(chatty.totalConnections).toBeGreaterThan(1), { timeout: 3000 })
+    } finally {
+      clearInterval(timer)
+      cleanup()
+      await chatty.close()
+    }
+  })
+
   it('heartbeat: true sends "ping" with react-use-websocket defaults (no ping within the first second)', async () => {
     render(<Socket url={echo.server.url} options={{ heartbeat: true }} />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
@@ -348,6 +406,38 @@ describe('compat useWebSocket: sharing and lifecycle', () => {
     expect(screen.getByTestId('b').textContent).toBe('1:to all')
     expect(echo.server.totalConnections).toBe(1)
     expect(echo.constructed).toBe(1)
+  })
+
+  it('share: each component keeps its own callbacks; a server close calls every onClose once, on one socket', async () => {
+    const closes = [vi.fn(), vi.fn(), vi.fn()]
+    const opens = [vi.fn(), vi.fn(), vi.fn()]
+    function WithCallbacks(props: { index: number }): ReactNode {
+      useWebSocket(
+        echo.server.url,
+        withWs({
+          share: true,
+          onOpen: (event) => opens[props.index]?.(event),
+          onClose: (event) => closes[props.index]?.(event),
+        }),
+      )
+      return null
+    }
+    render(
+      <>
+        <WithCallbacks index={0} />
+        <WithCallbacks index={1} />
+        <WithCallbacks index={2} />
+      </>,
+    )
+    await waitFor(() => expect(echo.server.connections).toBe(1))
+    await waitFor(() => {
+      for (const open of opens) expect(open).toHaveBeenCalledTimes(1)
+    })
+    act(() => echo.server.closeAll(4000, 'bye'))
+    await waitFor(() => {
+      for (const close of closes) expect(close).toHaveBeenCalledTimes(1)
+    })
+    expect(echo.server.totalConnections).toBe(1)
   })
 
   it('resetGlobalState(url): the next component that shares opens its own socket', async () => {

@@ -2,6 +2,7 @@
 import { startTransition, useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import {
   eventSource,
+  lifelineError,
   safeJsonParse,
   type TransportPlugin,
   type ConnectionStatus,
@@ -106,14 +107,12 @@ export function useWebSocket<T = unknown>(
   options: Options = {},
   connect = true,
 ): WebSocketHook<T> {
-  // react-use-websocket opens an EventSource instead of a WebSocket when `eventSourceOptions` is given: the same here,
-  // on the event-stream transport (receive only; `getWebSocket()` is `null`, `sendMessage` fails with NOT_SUPPORTED).
-  const withCredentials = options.eventSourceOptions ? !!options.eventSourceOptions.withCredentials : null
-  const transport = useMemo(
-    () => (withCredentials === null ? undefined : eventSource({ withCredentials })),
-    [withCredentials],
-  )
-  return useCompat<T>(url, options, connect, transport)
+  // react-use-websocket opens an EventSource when `eventSourceOptions` is given. Here that is `useEventSource`: bringing
+  // the event-stream transport into every `useWebSocket` bundle for this option would cost all of them ~1.9 kB gzip.
+  if (options.eventSourceOptions) {
+    throw lifelineError('NOT_SUPPORTED', 'eventSourceOptions: use useEventSource')
+  }
+  return useCompat<T>(url, options, connect, undefined)
 }
 
 /** The compat hooks' body: `transport` set for `useEventSource`. */

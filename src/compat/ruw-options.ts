@@ -89,9 +89,8 @@ export interface Options {
    */
   fromSocketIO?: boolean
   /**
-   * Given to `useWebSocket`, it reads a Server-Sent Events stream instead of a WebSocket, as react-use-websocket does:
-   * react-lifeline's event-stream transport, `withCredentials` as `EventSource`'s. Receive only. (`useEventSource` takes
-   * `withCredentials` itself.) @default undefined (a WebSocket)
+   * Not supported: react-use-websocket's `useWebSocket` opens an `EventSource` when it is given; here `useWebSocket`
+   * throws `NOT_SUPPORTED` naming `useEventSource(url, { withCredentials })`, which reads the stream. @default undefined
    */
   eventSourceOptions?: EventSourceInit
   /**

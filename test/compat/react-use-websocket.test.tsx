@@ -360,12 +360,12 @@ describe('compat useWebSocket: heartbeat', () => {
     const timer = setInterval(() => chatty.send('news'), 20)
     try {
       const options: Options = {
-        heartbeat: { returnMessage: 'pong', interval: 30, timeout: 80 },
+        heartbeat: { returnMessage: 'pong', interval: 50, timeout: 300 },
         reconnectInterval: 20,
       }
       render(<Socket url={chatty.url} options={options} />)
       await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
-      await act(() => sleep(400))
+      await act(() => sleep(700))
       expect(chatty.totalConnections).toBe(1)
       expect(ready()).toBe(ReadyState.OPEN)
       clearInterval(timer)

@@ -82,8 +82,9 @@ export interface LifelineClient {
   readonly protocol: Protocol
   /**
    * Keeps the client connected while held: the first holder connects; after the last release the client closes once
-   * `lingerMs` has passed without a new holder (so StrictMode's mount–unmount–mount opens one socket, not two).
-   * Returns the release function (idempotent).
+   * `lingerMs` has passed without a new holder (so StrictMode's mount–unmount–mount opens one socket, not two). A
+   * holder that arrives while the client has `failed` starts it again (like `retry()`). Returns the release function
+   * (idempotent).
    */
   retain(lingerMs?: number): () => void
   /** Closes, releases every timer, listener and socket. The client cannot be used again. */

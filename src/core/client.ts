@@ -266,7 +266,8 @@ export function createLifeline(options: LifelineOptions): LifelineClient {
       retained = true
       cancelLinger?.()
       cancelLinger = null
-      client.connect()
+      // A holder that arrives gets an attempt, as a client of its own would: a failed client starts again.
+      start(runtime.state.status === 'failed' ? 'RETRY' : 'CONNECT')
       let held = true
       return () => {
         if (!held) return

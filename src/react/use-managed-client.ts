@@ -56,6 +56,8 @@ interface SharedEntry {
   readonly client: LifelineClient
   users: number
   forget: ReturnType<typeof setTimeout> | null
+  /** The latest props of each component using it, in the order they mounted: the last one's functions are called. */
+  readonly holders: Set<{ current: Identity }>
 }
 
 /** Clients shared by `share: true`, found by the same rule as a component's own (URL + option values). */
@@ -79,12 +81,20 @@ export function forgetSharedClients(url?: string): void {
   }
 }
 
-/** The shared client for `identity`, made by the first component that asks (its callbacks are the ones called). */
+/**
+ * The shared client for `identity`, made by the first component that asks. The functions in its options are those of
+ * the component that mounted last among those still using it (never those of one that unmounted).
+ */
 function sharedEntry(identity: Identity, latest: { current: Identity }): SharedEntry | null {
   for (const entry of sharedClients) if (sameValue(entry.identity, identity)) return entry
-  const client = create(identity, latest)
+  const holders = new Set<{ current: Identity }>()
+  const client = create(identity, {
+    get current() {
+      return ([...holders].pop() ?? latest).current
+    },
+  })
   if (!client) return null
-  const entry: SharedEntry = { identity, client, users: 0, forget: null }
+  const entry: SharedEntry = { identity, client, users: 0, forget: null, holders }
   sharedClients.add(entry)
   // Made by a render React may throw away: forgotten unless an effect retains it.
   forgetLater(entry)
@@ -124,10 +134,12 @@ export function useManagedClient(
     if (!entry) return client?.retain()
     if (entry.forget) clearTimeout(entry.forget)
     entry.users++
+    entry.holders.add(latest)
     sharedClients.add(entry)
     const release = entry.client.retain(SHARE_LINGER_MS)
     return () => {
       release()
+      entry.holders.delete(latest)
       if (--entry.users === 0) forgetLater(entry)
     }
   }, [client, entry])

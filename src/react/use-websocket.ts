@@ -28,9 +28,10 @@ export interface UseWebSocketOptions extends ManagedClientOptions {
   onError?: (error: LifelineError) => void
   /**
    * Share one client with every component that passes the same URL and option values and `share: true`, without a
-   * provider (200 components, one socket). The first component's callbacks in the options are the ones the client
-   * calls; `onMessage`, `onOpen`, `onClose`, `onError` and `filter` stay per component. The socket closes 1 s after
-   * the last of them unmounts. @default false
+   * provider (200 components, one socket). The functions in the options are those of the component mounted last
+   * among those using it; `onMessage`, `onOpen`, `onClose`, `onError` and `filter` stay per component. The socket
+   * closes 1 s after the last of them unmounts; a component that mounts onto a shared client that `failed` starts
+   * it again. @default false
    */
   share?: boolean
   /**

@@ -114,6 +114,59 @@ describe('useWebSocket', () => {
     await waitFor(() => expect(echo.server.connections).toBe(0), { timeout: 3000 })
   })
 
+  it('share: a component that mounts onto a shared client that failed starts it again (a fresh client would try too)', async () => {
+    const options: UseWebSocketOptions = { maxAttempts: 1, minDelayMs: 10, maxDelayMs: 20 }
+    const view = render(<Shared url={echo.server.url} options={options} />)
+    await waitFor(() => expect(screen.getAllByText('open')).toHaveLength(1))
+    await act(() => echo.server.kill())
+    await waitFor(() => expect(screen.getAllByText('failed')).toHaveLength(1))
+    await act(() => echo.server.restart())
+    // Mounting next to the failed one (same URL and options, so the same shared client): one new attempt, for both.
+    view.rerender(
+      <>
+        <Shared url={echo.server.url} options={options} />
+        <Shared url={echo.server.url} options={options} />
+      </>,
+    )
+    await waitFor(() => expect(screen.getAllByText('open')).toHaveLength(2))
+    expect(echo.server.connections).toBe(1)
+    view.unmount()
+    await waitFor(() => expect(echo.server.connections).toBe(0), { timeout: 3000 })
+  })
+
+  it('share: the option functions called are those of the last component mounted that still uses it, never an unmounted one', async () => {
+    const calls: string[] = []
+    function Sharer(props: { name: string }): ReactNode {
+      const { status } = useWebSocket(echo.server.url, {
+        environment: { WebSocket },
+        share: true,
+        minDelayMs: 10,
+        maxDelayMs: 20,
+        shouldReconnect: () => (calls.push(props.name), true),
+      })
+      return <span>{status}</span>
+    }
+    const view = render(
+      <>
+        <Sharer key="a" name="a" />
+        <Sharer key="b" name="b" />
+      </>,
+    )
+    await waitFor(() => expect(screen.getAllByText('open')).toHaveLength(2))
+    act(() => echo.server.closeAll(4000))
+    await waitFor(() => expect(calls).toEqual(['b']))
+    await waitFor(() => expect(screen.getAllByText('open')).toHaveLength(2))
+    view.rerender(<Sharer key="a" name="a" />)
+    act(() => echo.server.closeAll(4000))
+    await waitFor(() => expect(calls).toEqual(['b', 'a']))
+    await waitFor(() => expect(echo.server.totalConnections).toBe(3))
+    await waitFor(() => expect(screen.getAllByText('open')).toHaveLength(1))
+    // The shared client closes 1 s after the last unmount: let it, while the server is up, so that it does not
+    // reconnect into the next test.
+    view.unmount()
+    await waitFor(() => expect(echo.server.connections).toBe(0), { timeout: 3000 })
+  })
+
   it('share: a different URL or option values get their own client', async () => {
     const other = await createEchoServer()
     try {

@@ -44,7 +44,10 @@ export interface WebSocketHook<T = unknown> {
   lastJsonMessage: T
   /** {@link ReadyState}: -1 before there is a connection (`null` URL, `connect = false`). */
   readyState: ReadyState
-  /** The live socket, read-only (`send`, `close` and setting handlers throw), or `null`; never keep it. */
+  /**
+   * The live socket, or `null`: read its fields; `send` and `close` go through the client (`close` does nothing when
+   * `share` is on); setting its handlers throws. A new view per call: never keep it.
+   */
   getWebSocket: () => WebSocketLike | null
   /**
    * The react-lifeline client underneath (`null` with no connection): give it to `<ConnectionBanner client={…}>`,
@@ -125,15 +128,25 @@ function useCompat<T>(
   const latest = useRef(options)
   latest.current = options
   const target = clientUrl(url, connect, options)
+  // An error event on the current link, for retryOnError (reset by the next open).
+  const errored = useRef(false)
   const socket = useLifeline(target, {
-    ...clientOptions(options),
+    ...clientOptions(options, () => errored.current),
     ...(transport && { transport }),
     share: !!options.share,
     // lastMessage is this hook's own (below); the batched one underneath would only cost renders.
     filter: rejectAll,
-    onOpen: () => latest.current.onOpen?.(eventOf('open')),
+    onOpen: () => {
+      errored.current = false
+      latest.current.onOpen?.(eventOf('open'))
+    },
     onClose: (close) => latest.current.onClose?.(closeEventOf(close)),
-    onError: (error) => latest.current.onError?.(Object.assign(eventOf('error'), { error })),
+    // A close the client will not follow with a reconnect is recorded as CONNECTION_CLOSED: onClose reports it, and
+    // react-use-websocket calls onError for error events only.
+    onError: (error) => {
+      if (error.code === 'TRANSPORT_ERROR') errored.current = true
+      if (error.code !== 'CONNECTION_CLOSED') latest.current.onError?.(Object.assign(eventOf('error'), { error }))
+    },
   })
   const { client, status, lastError } = socket
 
@@ -194,7 +207,18 @@ function useCompat<T>(
     const live = current.current
     if (live && (keep || live.getSnapshot().status === 'open')) live.sendJson(value)
   }, [])
-  const getWebSocket = useCallback(() => current.current?.getWebSocket() ?? null, [])
+  // The client's read-only view, with react-use-websocket's two actions routed through the client (so the outbox and
+  // the close-code policy still apply): `send` sends, `close` closes for good unless the socket is shared (a no-op
+  // there, as react-use-websocket protects a shared socket). Setting handlers still throws.
+  const getWebSocket = useCallback(() => {
+    const live = current.current
+    const socket = live?.getWebSocket()
+    if (!live || !socket) return null
+    return Object.create(socket, {
+      send: { value: (data: WebSocketMessage) => live.send(data) },
+      close: { value: (code?: number, reason?: string) => latest.current.share || live.close(code, reason) },
+    }) as WebSocketLike
+  }, [])
 
   const lastJsonMessage = useMemo(() => {
     if (!lastMessage) return null

@@ -171,7 +171,7 @@ function heartbeatOf(setting: Options['heartbeat']): HeartbeatOptions | undefine
  * The client options for react-use-websocket's: its defaults where they differ from ours (no reconnect unless
  * `shouldReconnect` or `retryOnError` asks, 20 attempts, 5 s), every other healing part of the client kept.
  */
-export function clientOptions(options: Options): ManagedClientOptions {
+export function clientOptions(options: Options, sawError: () => boolean = () => false): ManagedClientOptions {
   const { shouldReconnect, retryOnError, reconnectInterval = DEFAULT_RECONNECT_INTERVAL_MS } = options
   const interval =
     typeof reconnectInterval === 'function'
@@ -197,7 +197,9 @@ export function clientOptions(options: Options): ManagedClientOptions {
     ...interval,
     maxAttempts: options.reconnectAttempts ?? DEFAULT_RECONNECT_ATTEMPTS,
     // Named so the managed client's "always the latest function" forwarding reaches the app's latest callbacks.
-    shouldReconnect: (close) => shouldReconnect?.(closeEventOf(close)) === true || (!!retryOnError && !close.wasClean),
+    // retryOnError: after a close that followed an error event (browsers make that close unclean; a mock server may not).
+    shouldReconnect: (close) =>
+      shouldReconnect?.(closeEventOf(close)) === true || (!!retryOnError && (!close.wasClean || sawError())),
     ...(options.protocols !== undefined && { protocols: options.protocols }),
     ...(heartbeat && { heartbeat }),
   }

@@ -11,6 +11,7 @@ import useWebSocket, {
 } from '../../src/compat/react-use-websocket'
 import { ConnectionBanner } from '../../src/components'
 import { createEchoServer } from '../../src/testing'
+import { createFakeWebSocket } from '../../src/testing/fakes'
 import { setUpEchoHarness } from '../react/echo-harness'
 
 const echo = setUpEchoHarness()
@@ -88,14 +89,33 @@ describe('compat useWebSocket: return fields', () => {
     expect(hook.lastJsonMessage).toBe(first)
   })
 
-  it('getWebSocket: null without a connection, then the live socket, read-only', async () => {
+  it('getWebSocket: null without a connection, then the live socket; send and close go through the client', async () => {
     const view = render(<Socket url={null} />)
     expect(hook.getWebSocket()).toBeNull()
     view.rerender(<Socket url={echo.server.url} />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
     const socket = hook.getWebSocket()
     expect(socket?.readyState).toBe(1)
-    expect(() => socket?.send('x')).toThrow()
+    expect(socket).toBeInstanceOf(WebSocket)
+    expect(() => {
+      if (socket) socket.onmessage = () => undefined
+    }).toThrow()
+    act(() => socket?.send('through the client'))
+    await waitFor(() => expect(last()).toBe('through the client'))
+    act(() => socket?.close(1000, 'done'))
+    await waitFor(() => expect(ready()).toBe(ReadyState.CLOSED))
+    expect(hook.client?.getSnapshot().status).toBe('closed')
+    await sleep(50)
+    expect(echo.server.totalConnections).toBe(1)
+  })
+
+  it('getWebSocket with share: close does nothing (as react-use-websocket protects a shared socket)', async () => {
+    render(<Socket url={echo.server.url} options={{ share: true }} />)
+    await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
+    act(() => hook.getWebSocket()?.close())
+    await sleep(50)
+    expect(ready()).toBe(ReadyState.OPEN)
+    expect(echo.server.connections).toBe(1)
   })
 
   it('client: the react-lifeline client underneath drives <ConnectionBanner client>', async () => {
@@ -191,6 +211,18 @@ describe('compat useWebSocket: callbacks and filter', () => {
     expect(event.type).toBe('error')
     expect(event.error).toBeInstanceOf(LifelineError)
     await waitFor(() => expect(ready()).toBe(ReadyState.CLOSED))
+  })
+
+  it('onError is not called for a close, even one that ends the connection (onClose reports it, as react-use-websocket does)', async () => {
+    const onError = vi.fn()
+    const onClose = vi.fn()
+    render(<Socket url={echo.server.url} options={{ onError, onClose }} />)
+    await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
+    act(() => echo.server.closeAll(1000))
+    await waitFor(() => expect(onClose).toHaveBeenCalledTimes(1))
+    await waitFor(() => expect(ready()).toBe(ReadyState.CLOSED))
+    expect(hook.client?.getSnapshot().lastError?.code).toBe('CONNECTION_CLOSED')
+    expect(onError).not.toHaveBeenCalled()
   })
 
   it('filter: only messages it returns true for become lastMessage; onMessage still sees all', async () => {
@@ -318,6 +350,39 @@ describe('compat useWebSocket: reconnecting', () => {
     },
   )
 
+  it.each([true, false])(
+    'retryOnError %s: an error event followed by a clean close (as mock servers send) reconnects only with it',
+    async (retryOnError) => {
+      const fake = createFakeWebSocket()
+      const options: Options = {
+        retryOnError,
+        reconnectInterval: 10,
+        lifeline: { environment: { WebSocket: fake.WebSocket } },
+      }
+      function Faked(): ReactNode {
+        hook = useWebSocket('ws://127.0.0.1:1/mock', options)
+        return null
+      }
+      render(<Faked />)
+      act(() => fake.open())
+      await waitFor(() => expect(hook.readyState).toBe(ReadyState.OPEN))
+      act(() => {
+        const socket = fake.last()
+        socket.onerror?.({ type: 'error' } as Event)
+        socket.serverClose(1000, '', true)
+      })
+      if (retryOnError) {
+        await waitFor(() => expect(fake.sockets).toHaveLength(2))
+        // The error was that link's: a clean close of the next one is final.
+        act(() => fake.open())
+        act(() => fake.close(1000))
+      }
+      await sleep(60)
+      expect(fake.sockets).toHaveLength(retryOnError ? 2 : 1)
+      expect(hook.readyState).toBe(ReadyState.CLOSED)
+    },
+  )
+
   it('without retryOnError an error close is final too', async () => {
     render(<Socket url={echo.server.url} options={{ reconnectInterval: 20 }} />)
     await waitFor(() => expect(ready()).toBe(ReadyState.OPEN))
@@ -438,6 +503,22 @@ describe('compat useWebSocket: sharing and lifecycle', () => {
       for (const close of closes) expect(close).toHaveBeenCalledTimes(1)
     })
     expect(echo.server.totalConnections).toBe(1)
+  })
+
+  it('share: a component that mounts after the shared socket closed for good opens it again, for every sharer', async () => {
+    const view = render(<Shared id="a" />)
+    await waitFor(() => expect(screen.getByTestId('a').textContent).toBe('1:'))
+    act(() => echo.server.closeAll(4000))
+    await waitFor(() => expect(screen.getByTestId('a').textContent).toBe('3:'))
+    view.rerender(
+      <>
+        <Shared id="a" />
+        <Shared id="b" />
+      </>,
+    )
+    await waitFor(() => expect(screen.getByTestId('b').textContent).toBe('1:'))
+    expect(screen.getByTestId('a').textContent).toBe('1:')
+    expect(echo.server.totalConnections).toBe(2)
   })
 
   it('resetGlobalState(url): the next component that shares opens its own socket', async () => {

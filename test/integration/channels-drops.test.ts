@@ -157,6 +157,8 @@ describe('channels across dropped connections (integration)', () => {
       { ch: 'acks', n: 2 },
     ])
     expect(checker.report()).toMatchObject({ lost: 0, duplicated: 0, gaps: {}, violations: [] })
+    // The watcher can see the second publish before its ack reaches the publisher.
+    await waitFor(() => publisher.client.getSnapshot().outbox.inFlight === 0, 2000, 'the second publish acknowledged')
     expect(publisher.client.getSnapshot().outbox).toEqual({ queued: 0, inFlight: 0, failed: 0, bytes: 0 })
   })
 

@@ -109,8 +109,9 @@ async function setup() {
   const checker = createSequenceChecker()
   const entry = h.client({
     url: proxy.url,
-    // A heartbeat slower than the hung-poll timeout, so the transport's own recovery is what is tested.
-    heartbeat: { intervalMs: 1000, timeoutMs: 3000 },
+    // A heartbeat much slower than the hung-poll timeout, so the transport's own recovery is what is tested (3 s was
+    // too close: on a loaded machine a ping answered through the re-sent poll came late and the link was replaced).
+    heartbeat: { intervalMs: 1000, timeoutMs: 6000 },
     // A shorter poll than the default 25 s, so a hung one is noticed in a test's time.
     fallback: longPollFallback({
       storage: onLongPoll(),

@@ -76,6 +76,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  * it for error events only), and `retryOnError` counts an error event followed by a clean close (mock servers).
  * And +44 B (14.8 → 14.85 kB): `getWebSocket().send`/`.close` go through the client (they threw; apps that closed
  * through the socket crashed), `close` a no-op when shared, as react-use-websocket does.
+ * +8 B (14.85 → 14.86 kB): a message that arrives once the previous one rendered is set at once, not a task later.
  * @type {ReadonlyArray<import('./size.d.mts').SizeEntry>}
  */
 export const sizeEntries = [
@@ -111,7 +112,7 @@ export const sizeEntries = [
     name: 'compat/react-use-websocket',
     exports: ['default'],
     from: 'src/compat/react-use-websocket.ts',
-    budget: 14_850,
+    budget: 14_860,
     notUpFront: [
       'src/core/diagnosis-runner.ts',
       'src/core/diagnose.ts',

@@ -181,6 +181,9 @@ function useCompat<T>(
   useEffect(() => {
     const state = pump.current
     if (!state?.busy) return
+    // Nothing waiting: this message's commit and effects are done (the app's run in this same flush), so the next
+    // message may render at once, as react-use-websocket's does (a test that sends, then reads lastMessage, sees it).
+    if (state.queue.length === 0) return void (state.busy = false)
     nextTask(() => {
       if (!state.live) return
       const next = state.queue.shift()

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { StrictMode, type ReactNode } from 'react'
+import { StrictMode, useEffect, type ReactNode } from 'react'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
 import { describe, expect, it, vi } from 'vitest'
 import useWebSocket, {
@@ -223,6 +223,27 @@ describe('compat useWebSocket: callbacks and filter', () => {
     await waitFor(() => expect(ready()).toBe(ReadyState.CLOSED))
     expect(hook.client?.getSnapshot().lastError?.code).toBe('CONNECTION_CLOSED')
     expect(onError).not.toHaveBeenCalled()
+  })
+
+  it('a message that arrives after the previous one rendered is lastMessage at once (a test can send, then read it)', async () => {
+    const fake = createFakeWebSocket()
+    const options: Options = { lifeline: { environment: { WebSocket: fake.WebSocket } } }
+    const history: unknown[] = []
+    function Faked(): ReactNode {
+      hook = useWebSocket('ws://127.0.0.1:1/mock', options)
+      const data = hook.lastMessage?.data
+      useEffect(() => {
+        if (data !== undefined) history.push(data)
+      }, [data])
+      return null
+    }
+    render(<Faked />)
+    act(() => fake.open())
+    for (const text of ['Hello', 'There', 'Friend']) {
+      act(() => fake.message(text))
+      expect(hook.lastMessage?.data).toBe(text)
+    }
+    expect(history).toEqual(['Hello', 'There', 'Friend'])
   })
 
   it('filter: only messages it returns true for become lastMessage; onMessage still sees all', async () => {

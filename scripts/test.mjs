@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join, relative as relativePath } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ChromiumNotFoundError } from './find-chromium.mjs'
 import { ChromiumInstallError, ensureChromium } from './install-chromium.mjs'
@@ -103,19 +103,21 @@ function firstLine(text) {
 
 /** Counts from a vitest JSON report; a file that failed before its tests ran counts as one failure. */
 function countReport(project, report) {
-  const relative = (name) => relativePath(root, name)
   const failedFiles = (report.testResults ?? []).filter(
     (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed'),
   )
   for (const file of failedFiles) {
-    process.stderr.write(`[test] ${relative(file.name)} failed to run: ${firstLine(file.message)}\n`)
-    failures.push(`${project}: ${relative(file.name)} failed to run: ${firstLine(file.message)}`)
+    const line = `${relative(root, file.name)} failed to run: ${firstLine(file.message)}`
+    process.stderr.write(`[test] ${line}\n`)
+    failures.push(`${project}: ${line}`)
   }
   for (const file of report.testResults ?? []) {
     for (const test of file.assertionResults ?? []) {
       if (test.status !== 'failed') continue
       const message = firstLine((test.failureMessages ?? [])[0])
-      failures.push(`${project}: ${relative(file.name)} > ${test.fullName ?? test.title}: ${message}`.slice(0, 400))
+      failures.push(
+        `${project}: ${relative(root, file.name)} > ${test.fullName ?? test.title}: ${message}`.slice(0, 400),
+      )
     }
   }
   return {

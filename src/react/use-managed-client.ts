@@ -54,10 +54,12 @@ const SHARE_LINGER_MS = 1000
 interface SharedEntry {
   readonly identity: Identity
   readonly client: LifelineClient
-  users: number
   forget: ReturnType<typeof setTimeout> | null
-  /** The latest props of each component using it, in the order they mounted: the last one's functions are called. */
-  readonly holders: Set<{ current: Identity }>
+  /**
+   * The latest props of each component using it, in the order they mounted: the last one's functions are called (read
+   * on every call of one, so kept as an array whose last item is at hand). Empty: nobody uses it.
+   */
+  readonly holders: Array<{ current: Identity }>
 }
 
 /** Clients shared by `share: true`, found by the same rule as a component's own (URL + option values). */
@@ -87,14 +89,14 @@ export function forgetSharedClients(url?: string): void {
  */
 function sharedEntry(identity: Identity, latest: { current: Identity }): SharedEntry | null {
   for (const entry of sharedClients) if (sameValue(entry.identity, identity)) return entry
-  const holders = new Set<{ current: Identity }>()
+  const holders: Array<{ current: Identity }> = []
   const client = create(identity, {
     get current() {
-      return ([...holders].pop() ?? latest).current
+      return (holders.at(-1) ?? latest).current
     },
   })
   if (!client) return null
-  const entry: SharedEntry = { identity, client, users: 0, forget: null, holders }
+  const entry: SharedEntry = { identity, client, forget: null, holders }
   sharedClients.add(entry)
   // Made by a render React may throw away: forgotten unless an effect retains it.
   forgetLater(entry)
@@ -133,14 +135,13 @@ export function useManagedClient(
   useEffect(() => {
     if (!entry) return client?.retain()
     if (entry.forget) clearTimeout(entry.forget)
-    entry.users++
-    entry.holders.add(latest)
+    entry.holders.push(latest)
     sharedClients.add(entry)
     const release = entry.client.retain(SHARE_LINGER_MS)
     return () => {
       release()
-      entry.holders.delete(latest)
-      if (--entry.users === 0) forgetLater(entry)
+      entry.holders.splice(entry.holders.indexOf(latest), 1)
+      if (entry.holders.length === 0) forgetLater(entry)
     }
   }, [client, entry])
   return client
